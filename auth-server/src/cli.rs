@@ -1,0 +1,300 @@
+//! The administrative commands of the `auth-server` binary.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::admin;
+use crate::clock::{Clock as _, SystemClock};
+use crate::config::{Cli, Command, ServeArgs, Settings};
+use crate::oauth::client_auth::ClientId;
+use crate::oauth::keys::is_published;
+use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
+use crate::oauth::scope::ScopeSet;
+use crate::oauth::username::Username;
+use crate::startup::Application;
+use crate::store::Db;
+
+/// `auth-server client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its generated secret once.
+    Create(ClientCreateArgs),
+    /// List clients and their scope policy.
+    List,
+    /// Delete a client and end every sign-in made through it.
+    Delete {
+        /// The client id.
+        id: String,
+    },
+    /// Replace a client's secret with a new generated one, printed once.
+    RotateSecret {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// Scope policy of a new client: one row per grant it may use.
+#[derive(Debug, Args)]
+pub struct ClientCreateArgs {
+    /// The client id (1 to 128 printable ASCII characters).
+    pub id: String,
+    /// Scopes the client may get for itself with `client_credentials`, space-separated
+    /// (never `profile:write`).
+    #[arg(long, value_name = "SCOPES")]
+    pub client_credentials_scopes: Option<String>,
+    /// Scopes granted with `client_credentials` when none are asked for (default: all allowed).
+    #[arg(long, value_name = "SCOPES", requires = "client_credentials_scopes")]
+    pub client_credentials_default_scopes: Option<String>,
+    /// Scopes the client may get for a signed-in user with `password` and `refresh_token`
+    /// (never `directory:admin`).
+    #[arg(long, value_name = "SCOPES")]
+    pub password_grant_scopes: Option<String>,
+    /// Scopes granted with `password` when none are asked for (default: all allowed).
+    #[arg(long, value_name = "SCOPES", requires = "password_grant_scopes")]
+    pub password_grant_default_scopes: Option<String>,
+}
+
+impl ClientCreateArgs {
+    /// The policy the flags describe.
+    pub fn policy(&self) -> anyhow::Result<ClientPolicy> {
+        let mut policy = ClientPolicy::default();
+        let rows = [
+            (
+                GrantType::ClientCredentials,
+                &self.client_credentials_scopes,
+                &self.client_credentials_default_scopes,
+            ),
+            (
+                GrantType::Password,
+                &self.password_grant_scopes,
+                &self.password_grant_default_scopes,
+            ),
+        ];
+        for (grant, allowed, default) in rows {
+            let Some(allowed) = allowed else { continue };
+            let allowed =
+                ScopeSet::parse(allowed).with_context(|| format!("the {grant} scopes"))?;
+            let default = match default {
+                Some(d) => {
+                    ScopeSet::parse(d).with_context(|| format!("the {grant} default scopes"))?
+                }
+                None => allowed,
+            };
+            policy.set(GrantPolicy::new(grant, allowed, default)?);
+        }
+        anyhow::ensure!(
+            policy.rows().next().is_some(),
+            "give the client at least one grant: --client-credentials-scopes or --password-grant-scopes"
+        );
+        Ok(policy)
+    }
+}
+
+/// `auth-server user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input (prompted on a terminal).
+    Create {
+        /// The username (a-z, 0-9, '.', '_', '-').
+        username: String,
+    },
+    /// Set a user's password (read from standard input) and end all their sign-ins.
+    SetPassword {
+        /// The username.
+        username: String,
+    },
+    /// Disable a user and end all their sign-ins.
+    Disable {
+        /// The username.
+        username: String,
+    },
+    /// List users.
+    List,
+}
+
+/// `auth-server keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key and retire the current one (it stays published until its
+    /// tokens have expired).
+    Rotate,
+    /// List signing keys.
+    List {
+        /// The longest token lifetime, to tell which retired keys are still published.
+        #[arg(long, env = "AUTH_MAX_TOKEN_TTL_SECS", default_value_t = 900)]
+        max_token_ttl_secs: i64,
+    },
+}
+
+/// Runs a command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    let serve_args = match cli.command {
+        Command::Serve(args) => args,
+        command => {
+            let db = Db::connect(&cli.database_url).await?;
+            db.migrate().await?;
+            let result = run_admin(&db, command, now).await;
+            db.close().await;
+            return result;
+        }
+    };
+    serve(cli.database_url, serve_args).await
+}
+
+async fn serve(database_url: String, serve: ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(Settings {
+        database_url,
+        serve,
+    })
+    .await?;
+    tracing::info!(address = %app.address(), issuer = app.issuer(), "auth server listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn run_admin(db: &Db, command: Command, now: i64) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => Ok(()),
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Client(c) => client(db, c, now).await,
+        Command::User(c) => user(db, c, now).await,
+        Command::Keys(c) => keys(db, c, now).await,
+    }
+}
+
+fn client_id(id: &str) -> anyhow::Result<ClientId> {
+    ClientId::parse(id).map_err(Into::into)
+}
+
+async fn client(db: &Db, command: ClientCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Create(args) => {
+            let id = client_id(&args.id)?;
+            let secret = admin::create_client(db, &id, &args.policy()?, now).await?;
+            println!("client {id} created");
+            println!(
+                "client secret (shown once, store it now): {}",
+                secret.expose_secret()
+            );
+        }
+        ClientCommand::List => {
+            for c in db.list_clients().await? {
+                let rows: Vec<String> = c
+                    .policy
+                    .rows()
+                    .map(|r| {
+                        format!(
+                            "{}=[{}] default=[{}]",
+                            r.grant(),
+                            r.allowed(),
+                            r.default_scopes()
+                        )
+                    })
+                    .collect();
+                println!("{}\t{}", c.client_id, rows.join("\t"));
+            }
+        }
+        ClientCommand::Delete { id } => {
+            let id = client_id(&id)?;
+            anyhow::ensure!(db.delete_client(&id).await?, "no client {id}");
+            println!("client {id} deleted");
+        }
+        ClientCommand::RotateSecret { id } => {
+            let id = client_id(&id)?;
+            let secret = admin::rotate_client_secret(db, &id)
+                .await?
+                .with_context(|| format!("no client {id}"))?;
+            println!(
+                "new client secret for {id} (shown once, store it now): {}",
+                secret.expose_secret()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        return Ok(SecretString::from(first));
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    // Only the line ending is removed: spaces are part of the password.
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Ok(SecretString::from(password.to_owned()))
+}
+
+async fn user(db: &Db, command: UserCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create { username } => {
+            let username = Username::parse(&username)?;
+            admin::create_user(db, &username, &read_password()?, now).await?;
+            println!("user {username} created");
+        }
+        UserCommand::SetPassword { username } => {
+            let username = Username::parse(&username)?;
+            anyhow::ensure!(
+                admin::set_user_password(db, &username, &read_password()?, now).await?,
+                "no user {username}"
+            );
+            println!("password of {username} changed; their sign-ins were ended");
+        }
+        UserCommand::Disable { username } => {
+            let username = Username::parse(&username)?;
+            anyhow::ensure!(db.disable_user(&username, now).await?, "no user {username}");
+            println!("user {username} disabled; their sign-ins were ended");
+        }
+        UserCommand::List => {
+            for u in db.list_users().await? {
+                println!(
+                    "{}\t{}",
+                    u.username,
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn keys(db: &Db, command: KeysCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Rotate => {
+            let kid = admin::rotate_keys(db, now).await?;
+            println!(
+                "new signing key {kid} is active; running servers switch to it within 10 seconds"
+            );
+        }
+        KeysCommand::List { max_token_ttl_secs } => {
+            for k in db.all_keys().await? {
+                let status = match k.retired_at {
+                    None => "active",
+                    Some(_) if is_published(&k, now, max_token_ttl_secs) => {
+                        "retired, still published"
+                    }
+                    Some(_) => "retired, unpublished",
+                };
+                println!(
+                    "{}\t{}\tcreated {}\t{}",
+                    k.kid, k.algorithm, k.created_at, status
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The Staff Directory's OAuth 2.0 authorization server: `client_credentials`, `password`
+//! and `refresh_token` grants, RFC 9068 JWT access tokens, revocation, introspection and
+//! metadata. `main.rs` only parses the command line and calls [`cli::run`].
+
+pub mod admin;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod oauth;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,10 @@
+//! `auth-server`: the HTTP server and its administrative commands.
+
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = auth_server::config::Cli::parse();
+    auth_server::telemetry::init(cli.log_format);
+    auth_server::cli::run(cli).await
+}

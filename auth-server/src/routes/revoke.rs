@@ -1,0 +1,56 @@
+//! `POST /oauth/revoke` (RFC 7009) and `POST /oauth/introspect` (RFC 7662).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::form_body::read_request;
+use crate::error::{Error, no_store};
+use crate::startup::AppState;
+
+/// Revokes a token; 200 whether or not it was known (RFC 7009 §2.2).
+pub async fn revoke(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    let result = async {
+        let (params, presented) = read_request(&req, payload).await?;
+        let client = state
+            .tokens
+            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .await?;
+        state.tokens.revoke(&client, &params).await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(no_store(HttpResponse::Ok()).finish()),
+        Err(e) => {
+            state.metrics.token_error(e.code());
+            Err(e)
+        }
+    }
+}
+
+/// Introspects a token for an authenticated client (RFC 7662 §2.1: the caller must be
+/// authorized, so an unauthenticated call is `invalid_client`, never `{"active":false}`).
+pub async fn introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    let result = async {
+        let (params, presented) = read_request(&req, payload).await?;
+        let client = state
+            .tokens
+            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .await?;
+        state.tokens.introspect(&client, &params).await
+    }
+    .await;
+    match result {
+        Ok(answer) => Ok(no_store(HttpResponse::Ok()).json(answer)),
+        Err(e) => {
+            state.metrics.token_error(e.code());
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `POST /oauth/token` (RFC 6749 §3.2).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::form_body::read_request;
+use crate::error::{Error, no_store};
+use crate::startup::AppState;
+
+/// Issues tokens for the three grants.
+pub async fn token(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    let result = async {
+        let (params, presented) = read_request(&req, payload).await?;
+        let client = state
+            .tokens
+            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .await?;
+        state.tokens.token(&client, &params).await
+    }
+    .await;
+    match result {
+        Ok(response) => Ok(no_store(HttpResponse::Ok()).json(response)),
+        Err(e) => {
+            state.metrics.token_error(e.code());
+            Err(e)
+        }
+    }
+}

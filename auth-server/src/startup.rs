@@ -1,0 +1,125 @@
+//! Building and running the HTTP server: binds first, so callers learn the real port.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::{App, HttpServer, web};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::oauth::service::TokenService;
+use crate::routes;
+use crate::store::Db;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The OAuth logic.
+    pub tokens: TokenService,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+/// A built, bound, not yet running auth server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    issuer: String,
+    db: Db,
+}
+
+impl Application {
+    /// Builds the server on the system clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the server: validates settings, connects and migrates the database, loads or
+    /// creates signing keys, binds the listener.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let listener = TcpListener::bind(settings.serve.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
+        let address = listener.local_addr()?;
+        let issuer = settings
+            .serve
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let metrics = Metrics::new();
+        let tokens = TokenService::new(
+            db.clone(),
+            clock,
+            &settings,
+            issuer.clone(),
+            metrics.clone(),
+        )
+        .await?;
+        let state = web::Data::new(AppState {
+            tokens,
+            metrics: metrics.clone(),
+        });
+        let workers = settings.serve.workers;
+        let server = HttpServer::new(move || {
+            let metrics = metrics.clone();
+            App::new()
+                .app_data(state.clone())
+                .wrap_fn(move |req, srv| {
+                    let start = Instant::now();
+                    // The route pattern, never the raw path or query: no secret reaches a log.
+                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                    let method = req.method().to_string();
+                    let metrics = metrics.clone();
+                    let response = srv.call(req);
+                    async move {
+                        let response = response.await?;
+                        let status = response.status().as_u16();
+                        let elapsed = start.elapsed();
+                        metrics.observe_request(&route, &method, status, elapsed.as_secs_f64());
+                        tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
+                        Ok(response)
+                    }
+                })
+                .configure(routes::configure)
+        })
+        .workers(workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self {
+            server,
+            address,
+            issuer,
+            db,
+        })
+    }
+
+    /// The bound address (its port is the real one when 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The issuer identifier in use.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (Ctrl-C, SIGTERM or the handle), then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.db.close().await;
+        result
+    }
+}

@@ -1,0 +1,178 @@
+//! Clients and their scope policy rows.
+
+use anyhow::Context as _;
+use sqlx::Row as _;
+
+use super::{Db, is_unique_violation};
+use crate::oauth::client_auth::ClientId;
+use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
+use crate::oauth::scope::ScopeSet;
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    /// The client id.
+    pub client_id: ClientId,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// Its scope policy.
+    pub policy: ClientPolicy,
+    /// When it was registered.
+    pub created_at: i64,
+}
+
+/// Why a client could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateClientError {
+    /// The id is taken (by a client, or by a user: RFC 9700 §4.15).
+    #[error("the id {0} is already in use by a client or a user")]
+    Taken(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Db {
+    /// The client `id` with its policy, if registered: one query.
+    pub async fn client(&self, id: &ClientId) -> anyhow::Result<Option<ClientRecord>> {
+        let rows = sqlx::query(
+            "SELECT c.client_id, c.secret_hash, c.created_at, g.grant_type, g.allowed_scopes, g.default_scopes \
+             FROM clients c LEFT JOIN client_grants g ON g.client_id = c.client_id \
+             WHERE c.client_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(collect_clients(&rows)?.into_iter().next())
+    }
+
+    /// Every client, by id.
+    pub async fn list_clients(&self) -> anyhow::Result<Vec<ClientRecord>> {
+        let rows = sqlx::query(
+            "SELECT c.client_id, c.secret_hash, c.created_at, g.grant_type, g.allowed_scopes, g.default_scopes \
+             FROM clients c LEFT JOIN client_grants g ON g.client_id = c.client_id \
+             ORDER BY c.client_id, g.grant_type",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        collect_clients(&rows)
+    }
+
+    /// Registers a client with its policy, in one transaction. Refused when the id is
+    /// already a client's or a user's.
+    pub async fn insert_client(
+        &self,
+        id: &ClientId,
+        secret_hash: &str,
+        policy: &ClientPolicy,
+        now: i64,
+    ) -> Result<(), CreateClientError> {
+        let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
+        let inserted = sqlx::query(
+            "INSERT INTO clients (client_id, secret_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(secret_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(CreateClientError::Taken(id.to_string()));
+            }
+            other => {
+                other.map_err(anyhow::Error::from)?;
+            }
+        }
+        let user_named_so = sqlx::query("SELECT 1 FROM users WHERE username = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if user_named_so.is_some() {
+            return Err(CreateClientError::Taken(id.to_string()));
+        }
+        for row in policy.rows() {
+            sqlx::query(
+                "INSERT INTO client_grants (client_id, grant_type, allowed_scopes, default_scopes) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.as_str())
+            .bind(row.grant().as_str())
+            .bind(row.allowed().to_string())
+            .bind(row.default_scopes().to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Deletes a client, its policy and its refresh-token families. `false` if unknown.
+    pub async fn delete_client(&self, id: &ClientId) -> anyhow::Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM client_grants WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM refresh_families WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    /// Replaces a client's secret hash. `false` if unknown.
+    pub async fn set_client_secret(
+        &self,
+        id: &ClientId,
+        secret_hash: &str,
+    ) -> anyhow::Result<bool> {
+        let updated = sqlx::query("UPDATE clients SET secret_hash = $1 WHERE client_id = $2")
+            .bind(secret_hash)
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(updated > 0)
+    }
+}
+
+/// Folds joined rows (one per grant) into clients.
+fn collect_clients(rows: &[sqlx::any::AnyRow]) -> anyhow::Result<Vec<ClientRecord>> {
+    let mut clients: Vec<ClientRecord> = Vec::new();
+    for r in rows {
+        let id: String = r.try_get("client_id")?;
+        if clients.last().is_none_or(|c| c.client_id.as_str() != id) {
+            clients.push(ClientRecord {
+                client_id: ClientId::parse(&id).context("stored client id is invalid")?,
+                secret_hash: r.try_get("secret_hash")?,
+                policy: ClientPolicy::default(),
+                created_at: r.try_get("created_at")?,
+            });
+        }
+        let grant: Option<String> = r.try_get("grant_type")?;
+        if let (Some(grant), Some(client)) = (grant, clients.last_mut()) {
+            let grant: GrantType = grant
+                .parse()
+                .map_err(|_| anyhow::anyhow!("stored grant type {grant} is unknown"))?;
+            let allowed: String = r.try_get("allowed_scopes")?;
+            let default: String = r.try_get("default_scopes")?;
+            let row = GrantPolicy::new(
+                grant,
+                ScopeSet::parse(&allowed).context("stored allowed scopes are invalid")?,
+                ScopeSet::parse(&default).context("stored default scopes are invalid")?,
+            )
+            .context("stored policy row breaks the scope rules")?;
+            client.policy.set(row);
+        }
+    }
+    Ok(clients)
+}

@@ -1,0 +1,236 @@
+//! Refresh-token families, the tokens of each generation, and the access-token denylist.
+
+use sqlx::Row as _;
+
+use super::{Db, is_unique_violation};
+
+/// A new sign-in: its family and its first refresh token (generation 0).
+#[derive(Debug)]
+pub struct NewFamily<'a> {
+    /// Family id (random).
+    pub family_id: &'a str,
+    /// The client it was issued to.
+    pub client_id: &'a str,
+    /// The user.
+    pub username: &'a str,
+    /// The scope granted at sign-in: every refresh token of the family keeps it.
+    pub scope: &'a str,
+    /// Now.
+    pub created_at: i64,
+    /// Absolute end of the family, however often it is refreshed.
+    pub expires_at: i64,
+    /// SHA-256 of the first refresh token.
+    pub token_hash: &'a str,
+    /// Idle expiry of the first refresh token.
+    pub token_expires_at: i64,
+}
+
+/// What is known of a presented refresh token.
+#[derive(Debug, Clone)]
+pub struct RefreshLookup {
+    /// Its family.
+    pub family_id: String,
+    /// The client the family was issued to.
+    pub client_id: String,
+    /// The user.
+    pub username: String,
+    /// The family's scope.
+    pub scope: String,
+    /// The generation of the presented token.
+    pub token_generation: i64,
+    /// The family's current generation: only a token of this generation is valid.
+    pub family_generation: i64,
+    /// The token's idle expiry.
+    pub token_expires_at: i64,
+    /// The token's issue time.
+    pub token_issued_at: i64,
+    /// The family's absolute expiry.
+    pub family_expires_at: i64,
+    /// Whether the family was revoked.
+    pub revoked: bool,
+}
+
+/// How a rotation attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This request moved the family to the next generation and stored the new token.
+    Rotated,
+    /// Another request rotated (or revoked) the family first.
+    LostRace,
+}
+
+impl Db {
+    /// Stores a new family and its first token, in one transaction.
+    pub async fn create_family(&self, f: &NewFamily<'_>) -> anyhow::Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO refresh_families (family_id, client_id, username, scope, generation, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6)",
+        )
+        .bind(f.family_id)
+        .bind(f.client_id)
+        .bind(f.username)
+        .bind(f.scope)
+        .bind(f.created_at)
+        .bind(f.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at, expires_at) \
+             VALUES ($1, $2, 0, $3, $4)",
+        )
+        .bind(f.token_hash)
+        .bind(f.family_id)
+        .bind(f.created_at)
+        .bind(f.token_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Looks a refresh token up by its hash.
+    pub async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> anyhow::Result<Option<RefreshLookup>> {
+        let row = sqlx::query(
+            "SELECT f.family_id, f.client_id, f.username, f.scope, f.generation AS family_generation, \
+                    f.expires_at AS family_expires_at, f.revoked_at, \
+                    t.generation AS token_generation, t.issued_at, t.expires_at AS token_expires_at \
+             FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
+             WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let revoked_at: Option<i64> = r.try_get("revoked_at")?;
+        Ok(Some(RefreshLookup {
+            family_id: r.try_get("family_id")?,
+            client_id: r.try_get("client_id")?,
+            username: r.try_get("username")?,
+            scope: r.try_get("scope")?,
+            token_generation: r.try_get("token_generation")?,
+            family_generation: r.try_get("family_generation")?,
+            token_expires_at: r.try_get("token_expires_at")?,
+            token_issued_at: r.try_get("issued_at")?,
+            family_expires_at: r.try_get("family_expires_at")?,
+            revoked: revoked_at.is_some(),
+        }))
+    }
+
+    /// Moves the family from generation `from` to `from + 1` and stores the new token, in
+    /// one transaction. The compare-and-set on `generation` makes exactly one of several
+    /// concurrent requests with the same token win; the write comes first so SQLite takes its
+    /// write lock at once and PostgreSQL's row lock serialises the rest.
+    pub async fn rotate_refresh_token(
+        &self,
+        family_id: &str,
+        from: i64,
+        new_token_hash: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> anyhow::Result<Rotation> {
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(
+            "UPDATE refresh_families SET generation = generation + 1 \
+             WHERE family_id = $1 AND generation = $2 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            tx.rollback().await?;
+            return Ok(Rotation::LostRace);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_token_hash)
+        .bind(family_id)
+        .bind(from + 1)
+        .bind(issued_at)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
+                return Ok(Rotation::LostRace);
+            }
+            other => {
+                other?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Rotation::Rotated)
+    }
+
+    /// Revokes a family (sign-out, reuse, revocation). `true` if it was live.
+    pub async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: i64,
+        reason: &str,
+    ) -> anyhow::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 WHERE family_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(family_id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated > 0)
+    }
+
+    /// Whether a family is live: not revoked and not past its absolute expiry.
+    pub async fn family_is_live(&self, family_id: &str, now: i64) -> anyhow::Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS live FROM refresh_families WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(family_id)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Puts an access token on the denylist until it expires (RFC 7009), dropping entries
+    /// whose tokens have expired anyway.
+    pub async fn deny_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        let inserted =
+            sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)")
+                .bind(jti)
+                .bind(expires_at)
+                .execute(self.pool())
+                .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Ok(()),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    /// Whether an access token was revoked.
+    pub async fn access_token_denied(&self, jti: &str) -> anyhow::Result<bool> {
+        let row = sqlx::query("SELECT 1 AS denied FROM revoked_access_tokens WHERE jti = $1")
+            .bind(jti)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+}
