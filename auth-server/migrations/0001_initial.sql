@@ -67,11 +67,12 @@ CREATE TABLE signing_keys (
     retired_at  BIGINT
 );
 
--- Failed authentications, for throttling that holds across instances.
-CREATE TABLE auth_failures (
-    attempt_id   TEXT PRIMARY KEY,
+-- Failed authentications per subject in a fixed window, for throttling that holds across
+-- instances. Updated with one atomic upsert, so concurrent attempts are all counted.
+CREATE TABLE auth_throttle (
     subject_kind TEXT NOT NULL,
     subject      TEXT NOT NULL,
-    at           BIGINT NOT NULL
+    window_start BIGINT NOT NULL,
+    failures     BIGINT NOT NULL,
+    PRIMARY KEY (subject_kind, subject)
 );
-CREATE INDEX auth_failures_subject ON auth_failures (subject_kind, subject, at);

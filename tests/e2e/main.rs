@@ -1,1 +1,19 @@
-//! e2e
+//! End-to-end tests: the real services on port 0 with their own throwaway databases, real
+//! HTTP between them. SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is a
+//! `postgres://` URL (each test then creates its own database on that server).
+//!
+//! Tests that cover a case of `shared/SECURITY.md` section 4 name it (`t14_…`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod harness;
+
+mod auth_admin;
+mod auth_client_auth;
+mod auth_client_credentials;
+mod auth_discovery;
+mod auth_oauth2_crate;
+mod auth_password_grant;
+mod auth_refresh;
+mod auth_revocation;
+mod auth_token_endpoint;

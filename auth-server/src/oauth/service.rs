@@ -29,6 +29,10 @@ use crate::store::refresh::{NewFamily, Rotation};
 /// The longest refresh token looked up; ours are 43 characters.
 const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
+/// How long after a rotation a duplicate of the rotated-out token counts as the loser of a
+/// race rather than as reuse. Short: a replay after it revokes the sign-in.
+pub const CONCURRENT_REFRESH_GRACE_SECS: i64 = 2;
+
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or revoked";
 
@@ -188,16 +192,15 @@ impl TokenService {
             peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
         );
         // Client secrets have 256 bits, so a race between parallel guesses gains nothing:
-        // count first and record failures only, keeping the success path free of writes.
+        // check first and count failures only, keeping the success path free of writes.
         let policy = self.client_throttle;
-        let (failures, oldest) = self
-            .db
-            .attempts_since("client", &subject, now - policy.window_secs)
-            .await?;
-        if failures >= policy.max_failures {
+        if let Err(retry_after) = self
+            .throttle
+            .check(SubjectKind::Client, &subject, policy, now)
+            .await?
+        {
             self.metrics.throttled("client");
             tracing::warn!(client_id = %presented.client_id, "client authentication throttled");
-            let retry_after = (oldest.unwrap_or(now) + policy.window_secs - now).max(1);
             return Err(OAuthError::throttled(
                 ErrorCode::InvalidClient,
                 "too many failed client authentications; retry later",
@@ -216,10 +219,9 @@ impl TokenService {
         match record {
             Some(client) if secret_ok => Ok(client),
             _ => {
-                self.db
-                    .record_attempt(&random_b64(16), "client", &subject, now)
+                self.throttle
+                    .record_failure(SubjectKind::Client, &subject, policy, now)
                     .await?;
-                tracing::warn!(client_id = %presented.client_id, method = ?presented.method, "client authentication failed");
                 Err(OAuthError::invalid_client().into())
             }
         }
@@ -345,10 +347,12 @@ impl TokenService {
 
     /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
     ///
-    /// Concurrency policy, strict one-winner: when the same refresh token arrives twice at
-    /// once, a compare-and-set on the family's generation lets exactly one request rotate it;
-    /// the other gets `invalid_grant` and the family lives on with the winner's new token.
-    /// Presenting a token after its rotation has completed is reuse, and revokes the family.
+    /// Concurrency policy, strict one-winner: when the same refresh token arrives several
+    /// times at once, a compare-and-set on the family's generation lets exactly one request
+    /// rotate it; the others get `invalid_grant` and the family lives on with the winner's
+    /// new token. A duplicate that arrives within [`CONCURRENT_REFRESH_GRACE_SECS`] after the
+    /// rotation it lost is treated the same way; any later presentation of a rotated-out
+    /// token is reuse, and revokes the whole family.
     async fn refresh(
         &self,
         client: &ClientRecord,
@@ -373,6 +377,16 @@ impl TokenService {
             return Err(OAuthError::invalid_grant(BAD_REFRESH).into());
         }
         if found.token_generation < found.family_generation {
+            if found.token_generation + 1 == found.family_generation
+                && self
+                    .db
+                    .rotated_at(&found.family_id, found.family_generation)
+                    .await?
+                    .is_some_and(|at| now - at <= CONCURRENT_REFRESH_GRACE_SECS)
+            {
+                // The loser of a race with the request that rotated this very token.
+                return Err(OAuthError::invalid_grant(BAD_REFRESH).into());
+            }
             self.db
                 .revoke_family(&found.family_id, now, "reuse_detected")
                 .await?;

@@ -1,15 +1,14 @@
 //! Throttling of failed authentications, with its state in the database so that it holds
 //! across instances (RFC 6749 §2.3.1 and §4.3.2: "MUST protect ... against brute force").
 //!
-//! Each attempt is recorded *before* the credentials are checked and counted with the others
-//! in the window, so that 50 parallel guesses get no more checks than 5 sequential ones.
-//! A success forgets the subject's failures; a refused attempt is not kept, so a locked
-//! account unlocks when its oldest failure leaves the window (a soft, time-boxed lock that an
-//! attacker cannot extend indefinitely by hammering it).
+//! A subject (a username, or a client id from one address) has a counter over a fixed
+//! window. For sign-ins, each attempt is counted *before* the password is checked, with one
+//! atomic upsert, so 50 parallel guesses are all counted and at most the allowed number get
+//! checked. A success resets the counter. Once the counter is over the limit every attempt is
+//! refused, even with the right password, until the window that began with the first failure
+//! ends: a soft, time-boxed lock that further attempts cannot extend.
 
 use crate::store::Db;
-
-use super::secrets::random_b64;
 
 /// What is throttled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +20,8 @@ pub enum SubjectKind {
 }
 
 impl SubjectKind {
-    fn as_str(self) -> &'static str {
+    /// The label stored and reported in metrics.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Client => "client",
@@ -38,6 +38,18 @@ pub struct ThrottlePolicy {
     pub window_secs: i64,
 }
 
+impl ThrottlePolicy {
+    /// Windows that began at or before this time have ended.
+    fn floor(&self, now: i64) -> i64 {
+        now - self.window_secs
+    }
+
+    /// Seconds until a window that began at `window_start` ends (at least 1).
+    fn retry_after(&self, window_start: i64, now: i64) -> i64 {
+        (window_start + self.window_secs - now).max(1)
+    }
+}
+
 /// An attempt that was allowed to check its credentials.
 #[derive(Debug)]
 #[must_use = "report the outcome with succeeded() or failed()"]
@@ -46,7 +58,7 @@ pub struct Attempt {
     subject: String,
 }
 
-/// Records attempts and decides whether they may proceed.
+/// Counts attempts and decides whether they may proceed.
 #[derive(Debug, Clone)]
 pub struct Throttle {
     db: Db,
@@ -58,8 +70,8 @@ impl Throttle {
         Self { db }
     }
 
-    /// Begins an attempt: `Ok` to go on and check the credentials, `Err(seconds)` when the
-    /// subject is locked, with the number of seconds until it unlocks.
+    /// Counts an attempt before its credentials are checked: `Ok` to go on, `Err(seconds)`
+    /// when the subject is locked, with the seconds until it unlocks.
     pub async fn begin(
         &self,
         kind: SubjectKind,
@@ -67,19 +79,12 @@ impl Throttle {
         policy: ThrottlePolicy,
         now: i64,
     ) -> anyhow::Result<Result<Attempt, i64>> {
-        let id = random_b64(16);
-        self.db
-            .record_attempt(&id, kind.as_str(), subject, now)
-            .await?;
-        let since = now - policy.window_secs;
-        let (count, oldest) = self
+        let counter = self
             .db
-            .attempts_since(kind.as_str(), subject, since)
+            .count_attempt(kind.as_str(), subject, now, policy.floor(now))
             .await?;
-        if count > policy.max_failures {
-            self.db.delete_attempt(&id).await?;
-            let retry_after = (oldest.unwrap_or(now) + policy.window_secs - now).max(1);
-            return Ok(Err(retry_after));
+        if counter.failures > policy.max_failures {
+            return Ok(Err(policy.retry_after(counter.window_start, now)));
         }
         Ok(Ok(Attempt {
             kind,
@@ -87,7 +92,7 @@ impl Throttle {
         }))
     }
 
-    /// The credentials were right: forget the subject's failures (and expired records).
+    /// The credentials were right: reset the subject's counter.
     pub async fn succeeded(
         &self,
         attempt: Attempt,
@@ -95,16 +100,51 @@ impl Throttle {
         now: i64,
     ) -> anyhow::Result<()> {
         self.db
-            .clear_attempts(
-                attempt.kind.as_str(),
-                &attempt.subject,
-                now - policy.window_secs,
-            )
+            .reset_attempts(attempt.kind.as_str(), &attempt.subject, policy.floor(now))
             .await
     }
 
-    /// The credentials were wrong: the recorded attempt stays as a failure.
+    /// The credentials were wrong: the counted attempt stays counted.
     pub fn failed(&self, attempt: Attempt) {
         tracing::warn!(kind = attempt.kind.as_str(), subject = %attempt.subject, "authentication failed");
+    }
+
+    /// For subjects whose guesses cannot usefully race (256-bit client secrets): `Err(seconds)`
+    /// when already over the limit, without counting anything, so the success path stays
+    /// free of writes.
+    pub async fn check(
+        &self,
+        kind: SubjectKind,
+        subject: &str,
+        policy: ThrottlePolicy,
+        now: i64,
+    ) -> anyhow::Result<Result<(), i64>> {
+        Ok(
+            match self
+                .db
+                .attempt_counter(kind.as_str(), subject, policy.floor(now))
+                .await?
+            {
+                Some(c) if c.failures >= policy.max_failures => {
+                    Err(policy.retry_after(c.window_start, now))
+                }
+                _ => Ok(()),
+            },
+        )
+    }
+
+    /// Counts a failure recorded after the fact (see [`Throttle::check`]).
+    pub async fn record_failure(
+        &self,
+        kind: SubjectKind,
+        subject: &str,
+        policy: ThrottlePolicy,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        self.db
+            .count_attempt(kind.as_str(), subject, now, policy.floor(now))
+            .await?;
+        tracing::warn!(kind = kind.as_str(), subject, "authentication failed");
+        Ok(())
     }
 }

@@ -170,6 +170,22 @@ impl Db {
         Ok(Rotation::Rotated)
     }
 
+    /// When the family moved to `generation`: the issue time of that generation's token.
+    pub async fn rotated_at(
+        &self,
+        family_id: &str,
+        generation: i64,
+    ) -> anyhow::Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT issued_at FROM refresh_tokens WHERE family_id = $1 AND generation = $2",
+        )
+        .bind(family_id)
+        .bind(generation)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get("issued_at")).transpose()?)
+    }
+
     /// Revokes a family (sign-out, reuse, revocation). `true` if it was live.
     pub async fn revoke_family(
         &self,

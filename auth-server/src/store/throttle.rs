@@ -1,72 +1,87 @@
-//! Failed-authentication records, shared by every instance through the database.
+//! Failed-authentication counters, shared by every instance through the database.
 
 use sqlx::Row as _;
 
 use super::Db;
 
-impl Db {
-    /// Records an attempt for `(kind, subject)` at `at`.
-    pub async fn record_attempt(
-        &self,
-        attempt_id: &str,
-        kind: &str,
-        subject: &str,
-        at: i64,
-    ) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO auth_failures (attempt_id, subject_kind, subject, at) VALUES ($1, $2, $3, $4)")
-            .bind(attempt_id)
-            .bind(kind)
-            .bind(subject)
-            .bind(at)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
+/// A subject's counter: failures since `window_start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// Start of the current window.
+    pub window_start: i64,
+    /// Failures (and attempts still being checked) counted in it.
+    pub failures: i64,
+}
 
-    /// How many attempts `(kind, subject)` has since `since`, and the oldest one's time.
-    pub async fn attempts_since(
+impl Db {
+    /// Counts one more attempt for `(kind, subject)` in one atomic statement, starting a new
+    /// window at `now` when the current one began at or before `window_floor`. Returns the
+    /// counter after the increment: concurrent callers each see a distinct count.
+    pub async fn count_attempt(
         &self,
         kind: &str,
         subject: &str,
-        since: i64,
-    ) -> anyhow::Result<(i64, Option<i64>)> {
+        now: i64,
+        window_floor: i64,
+    ) -> anyhow::Result<Counter> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM auth_failures \
-             WHERE subject_kind = $1 AND subject = $2 AND at > $3",
+            "INSERT INTO auth_throttle (subject_kind, subject, window_start, failures) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (subject_kind, subject) DO UPDATE SET \
+               failures = CASE WHEN auth_throttle.window_start > $4 THEN auth_throttle.failures + 1 ELSE 1 END, \
+               window_start = CASE WHEN auth_throttle.window_start > $4 THEN auth_throttle.window_start ELSE $3 END \
+             RETURNING window_start, failures",
         )
         .bind(kind)
         .bind(subject)
-        .bind(since)
+        .bind(now)
+        .bind(window_floor)
         .fetch_one(self.pool())
         .await?;
-        Ok((row.try_get("n")?, row.try_get("oldest")?))
+        Ok(Counter {
+            window_start: row.try_get("window_start")?,
+            failures: row.try_get("failures")?,
+        })
     }
 
-    /// Forgets one attempt.
-    pub async fn delete_attempt(&self, attempt_id: &str) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM auth_failures WHERE attempt_id = $1")
-            .bind(attempt_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Forgets every attempt of `(kind, subject)` (after a success) and every record older
-    /// than `before` (housekeeping).
-    pub async fn clear_attempts(
+    /// The counter of `(kind, subject)`, if its window began after `window_floor`.
+    pub async fn attempt_counter(
         &self,
         kind: &str,
         subject: &str,
-        before: i64,
-    ) -> anyhow::Result<()> {
-        sqlx::query(
-            "DELETE FROM auth_failures WHERE (subject_kind = $1 AND subject = $2) OR at <= $3",
+        window_floor: i64,
+    ) -> anyhow::Result<Option<Counter>> {
+        let row = sqlx::query(
+            "SELECT window_start, failures FROM auth_throttle \
+             WHERE subject_kind = $1 AND subject = $2 AND window_start > $3",
         )
         .bind(kind)
         .bind(subject)
-        .bind(before)
-        .execute(self.pool())
+        .bind(window_floor)
+        .fetch_optional(self.pool())
         .await?;
+        row.map(|r| {
+            Ok(Counter {
+                window_start: r.try_get("window_start")?,
+                failures: r.try_get("failures")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Forgets the counter of `(kind, subject)` (after a success), and every counter whose
+    /// window ended at or before `window_floor` (housekeeping).
+    pub async fn reset_attempts(
+        &self,
+        kind: &str,
+        subject: &str,
+        window_floor: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM auth_throttle WHERE (subject_kind = $1 AND subject = $2) OR window_start <= $3")
+            .bind(kind)
+            .bind(subject)
+            .bind(window_floor)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

@@ -1,0 +1,368 @@
+//! The test stack: starts services on port 0 with fresh databases and hands back clients.
+
+use std::sync::Arc;
+
+use auth_server::admin;
+use auth_server::clock::{Clock as _, ManualClock};
+use auth_server::config::Settings;
+use auth_server::oauth::client_auth::ClientId;
+use auth_server::oauth::policy::ClientPolicy;
+use auth_server::oauth::username::Username;
+use auth_server::startup::Application;
+use auth_server::store::Db;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Response, StatusCode};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::Value;
+use sqlx::Connection as _;
+use tempfile::TempDir;
+
+/// Alice, a member of staff (School of Computer Science).
+pub const ALICE: (&str, &str) = ("ajohnson", "alice-password-1");
+/// Ben, another member of staff (School of Chemistry).
+pub const BEN: (&str, &str) = ("bokafor", "ben-password-2");
+
+/// A database for one test: a SQLite file in a temporary folder, or a new PostgreSQL
+/// database when `TEST_DATABASE_URL` names a server.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    pub async fn fresh(name: &str) -> TestDb {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                let db_name = format!(
+                    "sd_test_{}_{}",
+                    name,
+                    auth_server::oauth::secrets::random_b64(9)
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut conn = sqlx::PgConnection::connect(&base)
+                    .await
+                    .expect("TEST_DATABASE_URL is set but PostgreSQL is unreachable");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db_name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("cannot create a test database");
+                conn.close().await.ok();
+                let (server, _) = base
+                    .rsplit_once('/')
+                    .expect("a postgres URL with a database name");
+                TestDb {
+                    url: format!("{server}/{db_name}"),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                TestDb {
+                    url: format!("sqlite://{}/{name}.db", dir.path().display()),
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+/// A registered client and its secret.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: String,
+}
+
+/// How a client authenticates in a request.
+#[derive(Clone, Copy, Debug)]
+pub enum Auth {
+    /// `client_secret_basic`, form-encoded per RFC 6749 Appendix B.
+    Basic,
+    /// `client_secret_post`.
+    Post,
+}
+
+/// A running auth server.
+pub struct AuthServer {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub db: Db,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDb,
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; the returned future only waits for completion.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// All the services of one test, with their clients.
+pub struct TestStack {
+    pub auth: AuthServer,
+    /// The web app's client (`directory-web`): read for itself, read + profile:write for users.
+    pub web: TestClient,
+    /// The HR import client (`hr-sync`): read + admin for itself.
+    pub hr: TestClient,
+    pub http: reqwest::Client,
+}
+
+impl TestStack {
+    /// A stack with default settings.
+    pub async fn start() -> TestStack {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A stack whose auth-server settings are adjusted by `configure` first.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> TestStack {
+        let test_db = TestDb::fresh("auth").await;
+        let db = Db::connect(&test_db.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let clock = Arc::new(ManualClock::starting_now());
+        let now = clock.now();
+        let web = register(
+            &db,
+            "directory-web",
+            staff_directory::demo::web_policy().unwrap(),
+            now,
+        )
+        .await;
+        let hr = register(
+            &db,
+            "hr-sync",
+            staff_directory::demo::hr_policy().unwrap(),
+            now,
+        )
+        .await;
+        for (user, password) in [ALICE, BEN] {
+            admin::create_user(
+                &db,
+                &Username::parse(user).unwrap(),
+                &SecretString::from(password),
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        let mut settings = Settings::new(test_db.url.clone(), "127.0.0.1:0".parse().unwrap());
+        settings.serve.workers = Some(1);
+        configure(&mut settings);
+        let app = Application::build_with_clock(settings, clock.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.address());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestStack {
+            auth: AuthServer {
+                base,
+                clock,
+                db,
+                handle,
+                _db: test_db,
+            },
+            web,
+            hr,
+            http,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.auth.base, path)
+    }
+
+    /// POSTs a form to an auth-server endpoint, the client authenticating as `auth` says.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        client: Option<(&TestClient, Auth)>,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let mut pairs: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut request = self.http.post(self.url(path));
+        match client {
+            Some((c, Auth::Basic)) => {
+                request = request.header("Authorization", basic(&c.id, &c.secret))
+            }
+            Some((c, Auth::Post)) => {
+                pairs.push(("client_id".into(), c.id.clone()));
+                pairs.push(("client_secret".into(), c.secret.clone()));
+            }
+            None => {}
+        }
+        request
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(encode_form(&pairs))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs to `/oauth/token`.
+    pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> Response {
+        self.post_form("/oauth/token", Some((client, Auth::Basic)), form)
+            .await
+    }
+
+    /// A client_credentials token, asserting success.
+    pub async fn client_token(&self, client: &TestClient, scope: Option<&str>) -> Value {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(s) = scope {
+            form.push(("scope", s));
+        }
+        ok_json(self.token(client, &form).await).await
+    }
+
+    /// Signs a user in through the web client, returning the raw response.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Response {
+        self.token(
+            &self.web,
+            &[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs a user in, asserting success.
+    pub async fn user_tokens(&self, (username, password): (&str, &str)) -> Value {
+        ok_json(self.sign_in(username, password).await).await
+    }
+
+    /// Refreshes with the web client.
+    pub async fn refresh(&self, refresh_token: &str, scope: Option<&str>) -> Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(s) = scope {
+            form.push(("scope", s));
+        }
+        self.token(&self.web, &form).await
+    }
+
+    /// Introspects `token` as `client`, asserting a 200.
+    pub async fn introspect(&self, client: &TestClient, token: &str) -> Value {
+        ok_json(
+            self.post_form(
+                "/oauth/introspect",
+                Some((client, Auth::Basic)),
+                &[("token", token)],
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// Registers another client with a generated secret.
+    pub async fn register_client(&self, id: &str, policy: ClientPolicy) -> TestClient {
+        register(&self.auth.db, id, policy, self.auth.clock.now()).await
+    }
+}
+
+async fn register(db: &Db, id: &str, policy: ClientPolicy, now: i64) -> TestClient {
+    let secret = admin::create_client(db, &ClientId::parse(id).unwrap(), &policy, now)
+        .await
+        .unwrap();
+    TestClient {
+        id: id.to_owned(),
+        secret: secret.expose_secret().to_owned(),
+    }
+}
+
+/// `application/x-www-form-urlencoded` serialisation.
+pub fn encode_form(pairs: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// The `Authorization: Basic` value of RFC 6749 §2.3.1: id and secret form-encoded first.
+pub fn basic(id: &str, secret: &str) -> String {
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let raw = format!("{}:{}", enc(id), enc(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+/// The value of a response header.
+pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Asserts the headers every token, revocation and introspection response carries.
+pub fn assert_no_store(response: &Response) {
+    assert_eq!(
+        header(response, "cache-control"),
+        Some("no-store"),
+        "Cache-Control"
+    );
+    assert_eq!(header(response, "pragma"), Some("no-cache"), "Pragma");
+}
+
+/// Asserts a 200 JSON response with no-store headers and returns the body.
+pub async fn ok_json(response: Response) -> Value {
+    let status = response.status();
+    assert_no_store(&response);
+    let body = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "body: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Asserts an RFC 6749 §5.2 error: status, code, JSON, no-store, and a description within
+/// %x20-21 / %x23-5B / %x5D-7E. Returns the body.
+pub async fn assert_oauth_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_no_store(&response);
+    assert!(
+        header(&response, "content-type").is_some_and(|c| c.starts_with("application/json")),
+        "Content-Type"
+    );
+    if status == 401 {
+        assert_eq!(
+            header(&response, "www-authenticate"),
+            Some("Basic realm=\"staff-directory\"")
+        );
+    }
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], code, "error code in {body}");
+    for field in ["error", "error_description"] {
+        if let Some(text) = body[field].as_str() {
+            assert!(
+                text.bytes().all(|b| b == 0x20
+                    || b == 0x21
+                    || (0x23..=0x5B).contains(&b)
+                    || (0x5D..=0x7E).contains(&b)),
+                "{field} has characters outside RFC 6749 §5.2's set: {text:?}"
+            );
+        }
+    }
+    body
+}
+
+/// The claims of a JWT, decoded without verification (for inspection only).
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The header of a JWT, decoded without verification.
+pub fn jwt_header(jwt: &str) -> Value {
+    let header = jwt.split('.').next().expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
