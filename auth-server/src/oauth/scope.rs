@@ -79,18 +79,20 @@ impl ScopeSet {
     /// `scope = scope-token *( SP scope-token )`, `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`:
     /// exactly one space between tokens, none leading or trailing.
     pub fn parse(s: &str) -> Result<Self, ScopeError> {
-        let mut set = ScopeSet::EMPTY;
-        for token in s.split(' ') {
-            let well_formed = !token.is_empty()
+        let well_formed = |token: &str| {
+            !token.is_empty()
                 && token
                     .bytes()
-                    .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
-            if !well_formed {
-                return Err(ScopeError::Malformed);
-            }
-            set = set.with(Scope::from_token(token).ok_or(ScopeError::Unknown)?);
+                    .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+        };
+        // The whole string is checked against the grammar before any token is looked up, so
+        // a malformed string is always reported as malformed.
+        if !s.split(' ').all(well_formed) {
+            return Err(ScopeError::Malformed);
         }
-        Ok(set)
+        s.split(' ')
+            .map(|token| Scope::from_token(token).ok_or(ScopeError::Unknown))
+            .collect()
     }
 
     /// This set with `scope` added.

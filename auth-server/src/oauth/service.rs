@@ -503,13 +503,13 @@ impl TokenService {
             }
             return Ok(());
         }
-        if let Some(claims) = self.read_access_token(token, now).await? {
-            if claims.client_id == client.client_id.as_str() {
-                self.db
-                    .deny_access_token(&claims.jti, claims.exp, now)
-                    .await?;
-                tracing::info!(client_id = %client.client_id, "access token revoked");
-            }
+        if let Some(claims) = self.read_access_token(token, now).await?
+            && claims.client_id == client.client_id.as_str()
+        {
+            self.db
+                .deny_access_token(&claims.jti, claims.exp, now)
+                .await?;
+            tracing::info!(client_id = %client.client_id, "access token revoked");
         }
         Ok(())
     }
