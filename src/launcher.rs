@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use auth_server::clock::{Clock as _, SystemClock};
 use auth_server::store::Db;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::demo;
 
@@ -21,10 +21,32 @@ pub struct Cli {
     /// Address of the authorization server.
     #[arg(long, env = "AUTH_BIND", default_value = auth_server::config::DEFAULT_BIND)]
     pub auth_bind: SocketAddr,
+
+    /// Something other than running the demo.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-/// Runs the demo until Ctrl-C.
+/// Commands besides the demo itself.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure the services (build with --release).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// What to measure.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The authorization server: token throughput and sign-ins against their baselines.
+    Auth(crate::bench::BenchArgs),
+}
+
+/// Runs the demo until Ctrl-C, or another command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Bench(BenchCommand::Auth(args))) = cli.command {
+        return crate::bench::run(args).await;
+    }
     std::fs::create_dir_all(&cli.data_dir)
         .with_context(|| format!("cannot create the data folder {}", cli.data_dir.display()))?;
     let auth_url = format!("sqlite://{}", cli.data_dir.join("auth.db").display());

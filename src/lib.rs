@@ -1,5 +1,6 @@
 //! The one-command demo of the Staff Directory: every service in one process, SQLite under
 //! `./data`, seeded with the demo clients and users of the design.
 
+pub mod bench;
 pub mod demo;
 pub mod launcher;

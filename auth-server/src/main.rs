@@ -5,6 +5,6 @@ use clap::Parser as _;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = auth_server::config::Cli::parse();
-    auth_server::telemetry::init(cli.log_format);
+    auth_server::telemetry::init(cli.log_format, "info");
     auth_server::cli::run(cli).await
 }

@@ -11,10 +11,11 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber (once; later calls are ignored). `RUST_LOG` overrides the
-/// default level, `info`.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber (once; later calls are ignored). `RUST_LOG` overrides
+/// `default_level` (such as `info`).
+pub fn init(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

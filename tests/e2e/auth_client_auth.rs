@@ -198,13 +198,16 @@ async fn a_non_basic_authorization_scheme_is_invalid_client() {
 }
 
 #[tokio::test]
-async fn a_rotated_secret_replaces_the_old_one_at_once() {
+async fn a_rotated_secret_stops_working_within_a_second() {
     let s = TestStack::start().await;
+    // A success is remembered for the second it happened in, for this client and address.
+    s.client_token(&s.hr, None).await;
     let id = auth_server::oauth::client_auth::ClientId::parse(&s.hr.id).unwrap();
     let new = auth_server::admin::rotate_client_secret(&s.auth.db, &id)
         .await
         .unwrap()
         .unwrap();
+    s.auth.clock.advance(1);
     assert_oauth_error(
         s.token(&s.hr, &[("grant_type", "client_credentials")])
             .await,
@@ -217,4 +220,30 @@ async fn a_rotated_secret_replaces_the_old_one_at_once() {
         secret: secrecy::ExposeSecret::expose_secret(&new).to_owned(),
     };
     s.client_token(&rotated, None).await;
+}
+
+#[tokio::test]
+async fn t18_a_remembered_success_does_not_let_a_throttled_address_through() {
+    let s = TestStack::start().await;
+    s.client_token(&s.web, None).await;
+    let wrong = TestClient {
+        id: s.web.id.clone(),
+        secret: "guess".into(),
+    };
+    for _ in 0..10 {
+        assert_oauth_error(
+            s.token(&wrong, &[("grant_type", "client_credentials")])
+                .await,
+            401,
+            "invalid_client",
+        )
+        .await;
+    }
+    assert_oauth_error(
+        s.token(&s.web, &[("grant_type", "client_credentials")])
+            .await,
+        429,
+        "invalid_client",
+    )
+    .await;
 }

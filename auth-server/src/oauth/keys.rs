@@ -8,8 +8,9 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use rand::rngs::OsRng;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -87,8 +88,9 @@ pub struct Jwks {
 pub struct ActiveKey {
     /// Its id, written in the JWT header.
     pub kid: String,
-    /// The private key.
-    pub key: EncodingKey,
+    /// The private key, parsed once: `jsonwebtoken::encode` would reparse the PKCS#8 document
+    /// and derive the public key (a scalar multiplication) on every token.
+    pub key: SigningKey,
 }
 
 /// Keys as loaded at one moment.
@@ -166,7 +168,8 @@ fn build_snapshot(rows: Vec<KeyRow>, now: i64, max_token_ttl: i64) -> anyhow::Re
         .context("stored private key is not base64")?;
     let active = ActiveKey {
         kid: active_row.kid.clone(),
-        key: EncodingKey::from_ed_der(&der),
+        key: SigningKey::from_pkcs8_der(&der)
+            .map_err(|e| anyhow::anyhow!("stored private key unreadable: {e}"))?,
     };
     let mut keys = Vec::new();
     let mut verifying = HashMap::new();

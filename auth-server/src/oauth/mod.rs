@@ -1,6 +1,7 @@
 //! OAuth 2.0 protocol rules: grants, scopes, tokens, keys and secrets. No HTTP types here.
 
 pub mod client_auth;
+pub mod client_cache;
 pub mod error;
 pub mod form;
 pub mod keys;

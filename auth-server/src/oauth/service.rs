@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 
 use super::client_auth::PresentedClient;
+use super::client_cache::ClientCache;
 use super::error::{ErrorCode, OAuthError};
 use super::form::FormParams;
 use super::keys::{Jwks, KeyRing};
@@ -119,6 +120,7 @@ pub struct TokenService {
     client_throttle: ThrottlePolicy,
     /// Compared against when the client is unknown, so that both cases cost one hash.
     dummy_secret_hash: String,
+    client_cache: ClientCache,
 }
 
 impl TokenService {
@@ -154,6 +156,7 @@ impl TokenService {
             user_throttle: settings.user_throttle(),
             client_throttle: settings.client_throttle(),
             dummy_secret_hash: sha256_hex(&random_token()),
+            client_cache: ClientCache::default(),
         })
     }
 
@@ -186,6 +189,13 @@ impl TokenService {
         peer: Option<IpAddr>,
     ) -> Result<ClientRecord> {
         let now = self.clock.now();
+        if let Some(secret) = &presented.secret
+            && let Some(client) =
+                self.client_cache
+                    .get(&presented.client_id, peer, secret.expose_secret(), now)
+        {
+            return Ok(client);
+        }
         let subject = format!(
             "{} {}",
             presented.client_id,
@@ -194,11 +204,11 @@ impl TokenService {
         // Client secrets have 256 bits, so a race between parallel guesses gains nothing:
         // check first and count failures only, keeping the success path free of writes.
         let policy = self.client_throttle;
-        if let Err(retry_after) = self
-            .throttle
-            .check(SubjectKind::Client, &subject, policy, now)
-            .await?
-        {
+        let (record, counter) = self
+            .db
+            .client_for_authentication(&presented.client_id, &subject, policy.floor(now))
+            .await?;
+        if let Err(retry_after) = Throttle::check(counter, policy, now) {
             self.metrics.throttled("client");
             tracing::warn!(client_id = %presented.client_id, "client authentication throttled");
             return Err(OAuthError::throttled(
@@ -208,7 +218,6 @@ impl TokenService {
             )
             .into());
         }
-        let record = self.db.client(&presented.client_id).await?;
         let stored = record
             .as_ref()
             .map_or(self.dummy_secret_hash.as_str(), |c| c.secret_hash.as_str());
@@ -217,8 +226,12 @@ impl TokenService {
             .as_ref()
             .is_some_and(|s| verify_sha256(s.expose_secret(), stored));
         match record {
-            Some(client) if secret_ok => Ok(client),
+            Some(client) if secret_ok => {
+                self.client_cache.put(peer, &client, now);
+                Ok(client)
+            }
             _ => {
+                self.client_cache.forget(&presented.client_id, peer);
                 self.throttle
                     .record_failure(SubjectKind::Client, &subject, policy, now)
                     .await?;

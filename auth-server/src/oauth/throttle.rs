@@ -9,6 +9,7 @@
 //! ends: a soft, time-boxed lock that further attempts cannot extend.
 
 use crate::store::Db;
+use crate::store::throttle::Counter;
 
 /// What is throttled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,7 @@ pub struct ThrottlePolicy {
 
 impl ThrottlePolicy {
     /// Windows that began at or before this time have ended.
-    fn floor(&self, now: i64) -> i64 {
+    pub fn floor(&self, now: i64) -> i64 {
         now - self.window_secs
     }
 
@@ -110,27 +111,15 @@ impl Throttle {
     }
 
     /// For subjects whose guesses cannot usefully race (256-bit client secrets): `Err(seconds)`
-    /// when already over the limit, without counting anything, so the success path stays
-    /// free of writes.
-    pub async fn check(
-        &self,
-        kind: SubjectKind,
-        subject: &str,
-        policy: ThrottlePolicy,
-        now: i64,
-    ) -> anyhow::Result<Result<(), i64>> {
-        Ok(
-            match self
-                .db
-                .attempt_counter(kind.as_str(), subject, policy.floor(now))
-                .await?
-            {
-                Some(c) if c.failures >= policy.max_failures => {
-                    Err(policy.retry_after(c.window_start, now))
-                }
-                _ => Ok(()),
-            },
-        )
+    /// when `counter` (read beforehand, without counting anything, so that the success path
+    /// stays free of writes) is already at the limit.
+    pub fn check(counter: Option<Counter>, policy: ThrottlePolicy, now: i64) -> Result<(), i64> {
+        match counter {
+            Some(c) if c.failures >= policy.max_failures => {
+                Err(policy.retry_after(c.window_start, now))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Counts a failure recorded after the fact (see [`Throttle::check`]).

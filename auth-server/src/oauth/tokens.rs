@@ -1,10 +1,13 @@
 //! JWT access tokens (RFC 9068): the claims, signing, and the checks this server applies when
 //! it reads its own tokens back for introspection and revocation.
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::Signer as _;
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeySnapshot;
+use super::keys::{ALGORITHM, KeySnapshot};
 use super::scope::ScopeSet;
 
 /// The `typ` header of access tokens (RFC 9068 §2.1).
@@ -60,13 +63,31 @@ impl AccessClaims {
     }
 }
 
-/// Signs `claims` with the active key: header `{"typ":"at+jwt","alg":"EdDSA","kid":…}`.
+/// The JOSE header of every access token (RFC 9068 §2.1, RFC 7515 §4).
+#[derive(Serialize)]
+struct JoseHeader<'a> {
+    typ: &'static str,
+    alg: &'static str,
+    kid: &'a str,
+}
+
+/// Signs `claims` with the active key into a JWS compact serialisation (RFC 7515 §7.1):
+/// `base64url(header) "." base64url(claims) "." base64url(Ed25519 signature)`, header
+/// `{"typ":"at+jwt","alg":"EdDSA","kid":…}`. Done here rather than by `jsonwebtoken::encode`
+/// only so the parsed key is reused; verification (here and at the API) is jsonwebtoken's.
 pub fn sign(claims: &AccessClaims, keys: &KeySnapshot) -> anyhow::Result<String> {
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.typ = Some(TOKEN_TYPE.to_owned());
-    header.kid = Some(keys.active.kid.clone());
-    jsonwebtoken::encode(&header, claims, &keys.active.key)
-        .map_err(|e| anyhow::anyhow!("signing: {e}"))
+    let header = JoseHeader {
+        typ: TOKEN_TYPE,
+        alg: ALGORITHM,
+        kid: &keys.active.kid,
+    };
+    let mut jwt = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+    jwt.push('.');
+    URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut jwt);
+    let signature = keys.active.key.sign(jwt.as_bytes());
+    jwt.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut jwt);
+    Ok(jwt)
 }
 
 /// Reads back one of this server's own access tokens: signature by a published key, `typ`,

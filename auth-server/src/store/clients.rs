@@ -3,6 +3,7 @@
 use anyhow::Context as _;
 use sqlx::Row as _;
 
+use super::throttle::Counter;
 use super::{Db, is_unique_violation};
 use crate::oauth::client_auth::ClientId;
 use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
@@ -44,6 +45,52 @@ impl Db {
         .fetch_all(self.pool())
         .await?;
         Ok(collect_clients(&rows)?.into_iter().next())
+    }
+
+    /// The client `id` with its policy, and the throttling counter of `subject` (a client id
+    /// and an address) if its window began after `window_floor`: one query, so that
+    /// authenticating a client costs a single round trip. The counter comes back whether or
+    /// not the client exists.
+    pub async fn client_for_authentication(
+        &self,
+        id: &ClientId,
+        subject: &str,
+        window_floor: i64,
+    ) -> anyhow::Result<(Option<ClientRecord>, Option<Counter>)> {
+        let rows = sqlx::query(
+            "SELECT c.client_id, c.secret_hash, c.created_at, g.grant_type, g.allowed_scopes, g.default_scopes, \
+                    t.window_start AS throttle_start, t.failures AS throttle_failures \
+             FROM (SELECT 1 AS one) AS anchor \
+             LEFT JOIN clients c ON c.client_id = $1 \
+             LEFT JOIN client_grants g ON g.client_id = c.client_id \
+             LEFT JOIN auth_throttle t ON t.subject_kind = 'client' AND t.subject = $2 AND t.window_start > $3",
+        )
+        .bind(id.as_str())
+        .bind(subject)
+        .bind(window_floor)
+        .fetch_all(self.pool())
+        .await?;
+        let counter = match rows.first() {
+            Some(r) => {
+                let start: Option<i64> = r.try_get("throttle_start")?;
+                let failures: Option<i64> = r.try_get("throttle_failures")?;
+                start.zip(failures).map(|(window_start, failures)| Counter {
+                    window_start,
+                    failures,
+                })
+            }
+            None => None,
+        };
+        let known: Vec<_> = rows
+            .into_iter()
+            .filter(|r| {
+                r.try_get::<Option<String>, _>("client_id")
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .collect();
+        Ok((collect_clients(&known)?.into_iter().next(), counter))
     }
 
     /// Every client, by id.

@@ -64,8 +64,13 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers proceed while one writer commits.
+                        // WAL lets readers proceed while one writer commits. With WAL,
+                        // synchronous = NORMAL makes a commit durable against a crash of the
+                        // process (what SQLite deployments here face) without an fsync per
+                        // commit; a power failure may lose the last commits. PostgreSQL is
+                        // the choice where that matters.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }
                     Ok(())
