@@ -100,9 +100,25 @@ impl Drop for AuthServer {
     }
 }
 
+/// A running directory API.
+pub struct ApiServer {
+    pub base: String,
+    pub clock: Arc<directory_api::clock::ManualClock>,
+    pub db: directory_api::store::Db,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDb,
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
 /// All the services of one test, with their clients.
 pub struct TestStack {
     pub auth: AuthServer,
+    pub api: ApiServer,
     /// The web app's client (`directory-web`): read for itself, read + profile:write for users.
     pub web: TestClient,
     /// The HR import client (`hr-sync`): read + admin for itself.
@@ -156,6 +172,7 @@ impl TestStack {
         let base = format!("http://{}", app.address());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
+        let api = start_api(&base, clock.now(), |_| {}).await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
@@ -169,10 +186,72 @@ impl TestStack {
                 handle,
                 _db: test_db,
             },
+            api,
             web,
             hr,
             http,
         }
+    }
+
+    /// Moves every service's clock forward by `seconds`.
+    pub fn advance_clocks(&self, seconds: i64) {
+        self.auth.clock.advance(seconds);
+        self.api.clock.advance(seconds);
+    }
+
+    /// An API URL.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{}", self.api.base, path)
+    }
+
+    /// A request to the API with `token` as bearer, if any.
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.api_url(path));
+        match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        }
+    }
+
+    /// The web app's own access token.
+    pub async fn web_app_token(&self) -> String {
+        self.client_token(&self.web, None).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The HR job's access token.
+    pub async fn hr_token(&self) -> String {
+        self.client_token(&self.hr, None).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A member of staff's access token.
+    pub async fn user_token(&self, user: (&str, &str)) -> String {
+        self.user_tokens(user).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The id of `username`'s live record.
+    pub async fn staff_id(&self, username: &str) -> i64 {
+        self.api
+            .db
+            .staff_by_username(username)
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .id
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -271,6 +350,90 @@ impl TestStack {
     pub async fn register_client(&self, id: &str, policy: ClientPolicy) -> TestClient {
         register(&self.auth.db, id, policy, self.auth.clock.now()).await
     }
+}
+
+/// Starts a directory API trusting `issuer`, seeded with the demo staff.
+pub async fn start_api(
+    issuer: &str,
+    now: i64,
+    configure: impl FnOnce(&mut directory_api::config::Settings),
+) -> ApiServer {
+    let test_db = TestDb::fresh("api").await;
+    let db = directory_api::store::Db::connect(&test_db.url)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    directory_api::seed::seed_demo(&db, now).await.unwrap();
+    let clock = Arc::new(directory_api::clock::ManualClock::at(now));
+    let mut settings = directory_api::config::Settings::new(
+        test_db.url.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        issuer,
+    );
+    settings.serve.workers = Some(1);
+    configure(&mut settings);
+    let app = directory_api::startup::Application::build_with_clock(settings, clock.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.address());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    ApiServer {
+        base,
+        clock,
+        db,
+        handle,
+        _db: test_db,
+    }
+}
+
+/// Asserts an RFC 9457 problem: status, `code`, content type. Returns the body.
+pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("application/problem+json")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "problem code in {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
+
+/// Asserts the RFC 6750 answer to a request without credentials: 401, a bare challenge.
+pub async fn assert_unauthenticated(response: Response) {
+    assert_eq!(
+        header(&response, "www-authenticate"),
+        Some("Bearer realm=\"staff-directory\"")
+    );
+    assert_problem(response, 401, "unauthenticated").await;
+}
+
+/// Asserts RFC 6750 `invalid_token`: 401 with the error in the challenge.
+pub async fn assert_invalid_token(response: Response) -> Value {
+    let challenge = header(&response, "www-authenticate")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer realm=\"staff-directory\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert_problem(response, 401, "invalid_token").await
+}
+
+/// Asserts RFC 6750 `insufficient_scope` naming `scope`.
+pub async fn assert_insufficient_scope(response: Response, scope: &str) {
+    let challenge = header(&response, "www-authenticate")
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer realm=\"staff-directory\", error=\"insufficient_scope\", scope=\"{scope}\""
+        )
+    );
+    assert_problem(response, 403, "insufficient_scope").await;
 }
 
 async fn register(db: &Db, id: &str, policy: ClientPolicy, now: i64) -> TestClient {

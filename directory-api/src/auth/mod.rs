@@ -1,0 +1,285 @@
+//! Who is calling: bearer tokens (RFC 6750) turned into principals, and extractors that let
+//! each handler state in its signature which kind of caller it accepts.
+//!
+//! | extractor | accepts |
+//! |---|---|
+//! | [`Reader`] | any token with `directory:read` |
+//! | [`StaffMember`] | a *user* token with `directory:read` (a client token is refused) |
+//! | [`Administrator`] | a *client* token with `directory:admin` |
+//! | [`Editor`] | an administrator, or a user token with `profile:write` (ownership is checked by the handler) |
+
+pub mod keys;
+pub mod verify;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::startup::ApiState;
+
+/// A scope of the directory API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Read the public directory.
+    DirectoryRead,
+    /// Change one's own staff-editable fields.
+    ProfileWrite,
+    /// Create, change and retire any record.
+    DirectoryAdmin,
+}
+
+impl Scope {
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DirectoryRead => "directory:read",
+            Self::ProfileWrite => "profile:write",
+            Self::DirectoryAdmin => "directory:admin",
+        }
+    }
+}
+
+/// The scopes of a token. Scopes this API does not know are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeSet {
+    read: bool,
+    write: bool,
+    admin: bool,
+}
+
+impl ScopeSet {
+    /// Parses a space-delimited `scope` claim; `Err` if it breaks RFC 6749 §3.3's grammar.
+    pub fn parse(s: &str) -> Result<Self, ()> {
+        let mut set = Self::default();
+        for token in s.split(' ') {
+            let well_formed = !token.is_empty()
+                && token
+                    .bytes()
+                    .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !well_formed {
+                return Err(());
+            }
+            match token {
+                "directory:read" => set.read = true,
+                "profile:write" => set.write = true,
+                "directory:admin" => set.admin = true,
+                _ => {}
+            }
+        }
+        Ok(set)
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn contains(self, scope: Scope) -> bool {
+        match scope {
+            Scope::DirectoryRead => self.read,
+            Scope::ProfileWrite => self.write,
+            Scope::DirectoryAdmin => self.admin,
+        }
+    }
+}
+
+/// Whose token it is, as the authorization server stated it (never guessed from `sub`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// A client acting for itself.
+    Client,
+    /// A member of staff.
+    User,
+}
+
+impl TokenKind {
+    /// `client` or `user`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::User => "user",
+        }
+    }
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Client or user.
+    pub kind: TokenKind,
+    /// The username (user tokens) or the client id (client tokens).
+    pub subject: String,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// Its scopes.
+    pub scopes: ScopeSet,
+}
+
+impl Principal {
+    /// `Ok` if the token holds `scope`, else 403 `insufficient_scope` naming it.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope.as_str()))
+        }
+    }
+}
+
+/// The bearer token of a request (RFC 6750 §2.1), if it carries one. The scheme is matched
+/// case-insensitively; any other scheme counts as no credentials (§3.1). Tokens in the URL
+/// are ignored (OAuth 2.1: resource servers MUST ignore them).
+fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::InvalidAuthRequest(
+            "more than one Authorization header was sent",
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("the Authorization header is not ASCII"))?;
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ApiError::InvalidToken("the bearer token is empty"));
+    }
+    Ok(Some(token))
+}
+
+/// Verifies the request's bearer token.
+async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<ApiState>>()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("API state missing")))?
+        .clone();
+    let token = bearer_token(&req)?
+        .ok_or(ApiError::Unauthenticated)?
+        .to_owned();
+    let principal = state.verifier.verify(&token).await;
+    match &principal {
+        Ok(p) => {
+            // For the metrics middleware: decisions are counted by kind of token.
+            req.extensions_mut().insert(p.kind);
+            tracing::debug!(kind = p.kind.as_str(), subject = %p.subject, client_id = %p.client_id, "token accepted");
+        }
+        Err(e) => tracing::info!(code = e.code(), "token refused"),
+    }
+    principal
+}
+
+type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// Any caller holding `directory:read`.
+#[derive(Debug)]
+pub struct Reader(pub Principal);
+
+impl FromRequest for Reader {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = authenticate(req).await?;
+            p.require(Scope::DirectoryRead)?;
+            Ok(Reader(p))
+        })
+    }
+}
+
+/// A signed-in member of staff holding `directory:read`.
+#[derive(Debug)]
+pub struct StaffMember(pub Principal);
+
+impl FromRequest for StaffMember {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = authenticate(req).await?;
+            if p.kind != TokenKind::User {
+                return Err(ApiError::UserTokenRequired);
+            }
+            p.require(Scope::DirectoryRead)?;
+            Ok(StaffMember(p))
+        })
+    }
+}
+
+/// A machine client holding `directory:admin` (the HR import). A user token never qualifies,
+/// whatever its scopes.
+#[derive(Debug)]
+pub struct Administrator(pub Principal);
+
+impl FromRequest for Administrator {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = authenticate(req).await?;
+            if p.kind != TokenKind::Client || !p.scopes.contains(Scope::DirectoryAdmin) {
+                return Err(ApiError::InsufficientScope(Scope::DirectoryAdmin.as_str()));
+            }
+            Ok(Administrator(p))
+        })
+    }
+}
+
+/// Who may change a record: an administrator (any record, every field), or a member of staff
+/// with `profile:write` (their own record, staff-editable fields; the handler checks both).
+#[derive(Debug)]
+pub enum Editor {
+    /// A client token with `directory:admin`.
+    Admin(Principal),
+    /// A user token with `profile:write`.
+    Owner(Principal),
+}
+
+impl Editor {
+    /// The caller.
+    pub fn principal(&self) -> &Principal {
+        match self {
+            Self::Admin(p) | Self::Owner(p) => p,
+        }
+    }
+}
+
+impl FromRequest for Editor {
+    type Error = ApiError;
+    type Future = Extracting<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = authenticate(req).await?;
+            match p.kind {
+                TokenKind::Client if p.scopes.contains(Scope::DirectoryAdmin) => {
+                    Ok(Editor::Admin(p))
+                }
+                // A client without admin scope, or a user without profile:write: editing a
+                // profile takes a member of staff's token with profile:write (RFC 9700
+                // §4.15: the kind of token is checked, not just `sub`).
+                TokenKind::Client => Err(ApiError::InsufficientScope(Scope::ProfileWrite.as_str())),
+                TokenKind::User => {
+                    p.require(Scope::ProfileWrite)?;
+                    Ok(Editor::Owner(p))
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,138 @@
+//! Settings of the directory API: command-line flags with environment-variable equivalents.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The default bind address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8081";
+/// The default issuer whose tokens are accepted.
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8082";
+/// The API's identifier, expected in `aud`.
+pub const DEFAULT_AUDIENCE: &str = "urn:staff-directory:api";
+/// The default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/directory.db";
+
+/// The Staff Directory API: staff records behind OAuth 2.0 bearer tokens.
+#[derive(Debug, Parser)]
+#[command(name = "directory-api", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
+    #[arg(long, env = "API_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Log format.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of the binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the fictional demo staff into an empty directory.
+    SeedDemo,
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "API_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+
+    /// The authorization server whose tokens are accepted (its issuer identifier; its
+    /// metadata and keys are found under it).
+    #[arg(long, env = "API_ISSUER", default_value = DEFAULT_ISSUER)]
+    pub issuer: String,
+
+    /// This API's identifier, which tokens must carry in `aud`.
+    #[arg(long, env = "API_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
+    pub audience: String,
+
+    /// Fetch the signing keys at most this often, in seconds (an unknown `kid` triggers a fetch).
+    #[arg(long, env = "API_JWKS_MIN_REFETCH_SECS", default_value_t = 10)]
+    pub jwks_min_refetch_secs: u64,
+
+    /// Refresh signing keys older than this, in seconds.
+    #[arg(long, env = "API_JWKS_MAX_AGE_SECS", default_value_t = 300)]
+    pub jwks_max_age_secs: u64,
+
+    /// HTTP worker threads (default: the number of CPU cores).
+    #[arg(long, env = "API_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            bind: ([127, 0, 0, 1], 8081).into(),
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            jwks_min_refetch_secs: 10,
+            jwks_max_age_secs: 300,
+            workers: None,
+        }
+    }
+}
+
+/// Everything [`crate::startup::Application::build`] needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Database URL.
+    pub database_url: String,
+    /// Server settings.
+    pub serve: ServeArgs,
+}
+
+impl Settings {
+    /// Settings with every default, on `database_url`, `bind`, accepting `issuer`'s tokens.
+    pub fn new(
+        database_url: impl Into<String>,
+        bind: SocketAddr,
+        issuer: impl Into<String>,
+    ) -> Self {
+        Self {
+            database_url: database_url.into(),
+            serve: ServeArgs {
+                bind,
+                issuer: issuer.into(),
+                ..ServeArgs::default()
+            },
+        }
+    }
+
+    /// Checks values that flags alone cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let issuer = &self.serve.issuer;
+        anyhow::ensure!(
+            (issuer.starts_with("https://") || issuer.starts_with("http://"))
+                && !issuer.contains('?')
+                && !issuer.contains('#')
+                && !issuer.ends_with('/'),
+            "the issuer must be an http(s) URL with no query, fragment or trailing slash (got {issuer:?})"
+        );
+        anyhow::ensure!(
+            !self.serve.audience.trim().is_empty(),
+            "the audience must not be empty"
+        );
+        anyhow::ensure!(
+            self.serve.jwks_min_refetch_secs > 0,
+            "the JWKS refetch interval must be positive"
+        );
+        Ok(())
+    }
+}

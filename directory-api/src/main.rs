@@ -1,0 +1,10 @@
+//! `directory-api`: the HTTP server and its commands.
+
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = directory_api::config::Cli::parse();
+    directory_api::telemetry::init(cli.log_format, "info");
+    directory_api::cli::run(cli).await
+}

@@ -1,0 +1,49 @@
+//! `GET /healthz`, `GET /readyz` and `GET /metrics`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::startup::ApiState;
+
+/// Liveness: the process answers.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// Readiness: the database answers and the authorization server's keys have been fetched.
+pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+    let db = state.db.ping().await;
+    let keys = state.verifier.keys().is_loaded() || state.verifier.keys().refresh().await.is_ok();
+    match (db, keys) {
+        (Ok(()), true) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ready"),
+        (db, keys) => {
+            if let Err(e) = db {
+                tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
+            }
+            if !keys {
+                tracing::warn!("readiness: no signing keys yet");
+            }
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "5"))
+                .content_type("text/plain; charset=utf-8")
+                .body("not ready")
+        }
+    }
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
+    match state.metrics.encode() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "metrics encoding failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}

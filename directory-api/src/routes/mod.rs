@@ -1,0 +1,95 @@
+//! HTTP handlers: extract, parse, call the store, map.
+
+pub mod health;
+pub mod openapi;
+pub mod staff;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+
+use crate::error::ApiError;
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/staff")
+            .route(web::get().to(staff::list))
+            .route(web::post().to(staff::create))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, POST"))
+            })),
+    )
+    .service(
+        web::resource("/staff/{id}")
+            .route(web::get().to(staff::get))
+            .route(web::patch().to(staff::patch))
+            .route(web::delete().to(staff::retire))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, PATCH, DELETE"))
+            })),
+    )
+    .service(
+        web::resource("/staff/{id}/history")
+            .route(web::get().to(staff::history))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+            })),
+    )
+    .service(
+        web::resource("/me")
+            .route(web::get().to(staff::me))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+            })),
+    )
+    .service(
+        web::resource("/departments")
+            .route(web::get().to(staff::departments))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+            })),
+    )
+    .route("/openapi.json", web::get().to(openapi::document))
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(health::metrics));
+}
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`].
+pub async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    payload
+        .to_bytes_limited(MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?
+        .map_err(|e| ApiError::Malformed(format!("the request body could not be read: {e}")))
+}
+
+/// Parses a JSON request body: `application/json` (or `application/merge-patch+json`), at
+/// most [`MAX_BODY_BYTES`], unknown members refused.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" && essence != "application/merge-patch+json" {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::Malformed(format!("the JSON body is invalid: {e}")))
+}

@@ -1,0 +1,75 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::{HttpResponse, web};
+use utoipa::OpenApi as _;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, OAuth2, Password, Scopes, SecurityScheme,
+};
+
+use crate::domain::field::FieldError;
+use crate::domain::staff::{
+    FieldChange, HistoryEntry, NewStaffRequest, StaffPatchRequest, StaffRecord,
+};
+use crate::error::Problem;
+use crate::startup::ApiState;
+
+use super::staff;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Staff Directory API",
+        description = "Staff records behind OAuth 2.0 bearer tokens (RFC 6750, RFC 9068 JWTs). \
+                       Client tokens and user tokens are told apart by the `token_kind` claim; \
+                       errors are RFC 9457 problem documents."
+    ),
+    paths(staff::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, staff::departments),
+    components(schemas(
+        StaffRecord, staff::StaffPage, staff::Department, NewStaffRequest, StaffPatchRequest,
+        HistoryEntry, FieldChange, Problem, FieldError
+    )),
+    tags((name = "staff", description = "The staff directory"))
+)]
+struct ApiDoc;
+
+/// The document, with the OAuth 2.0 security scheme pointing at `issuer`'s token endpoint.
+pub fn openapi(issuer: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let token_url = format!("{issuer}/oauth/token");
+    let scheme = SecurityScheme::OAuth2(OAuth2::with_description(
+        [
+            Flow::ClientCredentials(ClientCredentials::new(
+                token_url.clone(),
+                Scopes::from_iter([
+                    ("directory:read", "Read the public directory"),
+                    (
+                        "directory:admin",
+                        "Create, change and retire any record (machine clients only)",
+                    ),
+                ]),
+            )),
+            Flow::Password(Password::new(
+                token_url,
+                Scopes::from_iter([
+                    ("directory:read", "Read the public directory"),
+                    (
+                        "profile:write",
+                        "Change the staff-editable fields of one's own record",
+                    ),
+                ]),
+            )),
+        ],
+        "Bearer JWT access tokens (RFC 9068) from the Staff Directory's authorization server.",
+    ));
+    if let Some(components) = doc.components.as_mut() {
+        components.add_security_scheme("oauth2", scheme);
+    }
+    doc
+}
+
+/// Serves the document.
+pub async fn document(state: web::Data<ApiState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
+}

@@ -1,0 +1,436 @@
+//! `/staff`, `/staff/{id}`, `/staff/{id}/history`, `/me` and `/departments`.
+//!
+//! Every handler names the kind of caller it accepts in its signature (see [`crate::auth`]).
+//! Checks run in the order RFC 9110 §13.2.1 implies: authentication and authorization, then
+//! existence, then the body, and only then the `If-Match` precondition.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{json_body, read_body};
+use crate::auth::{Administrator, Editor, Principal, Reader, Scope, StaffMember, TokenKind};
+use crate::domain::field::FieldError;
+use crate::domain::staff::{
+    HistoryEntry, NewStaff, NewStaffRequest, StaffPatch, StaffPatchRequest, StaffRecord,
+};
+use crate::error::{ApiError, Problem, Result};
+use crate::startup::ApiState;
+use crate::store::staff::{Actor, SearchQuery, StaffRow, Written};
+
+/// Longest search text accepted.
+const MAX_QUERY_CHARS: usize = 200;
+/// Most words of a search that are used.
+const MAX_QUERY_WORDS: usize = 8;
+/// Default and largest page sizes.
+const DEFAULT_PER_PAGE: i64 = 20;
+const MAX_PER_PAGE: i64 = 100;
+
+/// `GET /staff` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words to find in name, job title, department or research interests (each as a prefix,
+    /// all required, case- and accent-insensitive). At most 200 characters.
+    q: Option<String>,
+    /// Only this department (exact name, as listed by `/departments`).
+    department: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    /// Records per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+/// One page of search results.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StaffPage {
+    /// The records of this page.
+    pub items: Vec<StaffRecord>,
+    /// This page's number, from 1.
+    pub page: i64,
+    /// Records per page.
+    pub per_page: i64,
+    /// Records matching in all.
+    pub total: i64,
+}
+
+/// A department and how many people it has.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    /// Its name.
+    pub name: String,
+    /// Live records in it.
+    pub staff: i64,
+}
+
+fn actor(p: &Principal) -> Actor<'_> {
+    Actor {
+        subject: &p.subject,
+        client_id: &p.client_id,
+        kind: p.kind.as_str(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::Malformed("the staff id must be a positive integer".into()))
+}
+
+fn with_etag(mut response: actix_web::HttpResponseBuilder, row: &StaffRow) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, row.etag()))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(&row.record)
+}
+
+/// The words of a search: runs of letters and digits, lower-cased.
+fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_QUERY_WORDS)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn bad(field: &'static str, message: &str) -> ApiError {
+    ApiError::InvalidInput(vec![FieldError {
+        field,
+        message: message.to_owned(),
+    }])
+}
+
+/// Search the directory.
+#[utoipa::path(
+    get, path = "/staff", tag = "staff",
+    params(SearchParams),
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "A page of live records", body = StaffPage),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    Reader(_caller): Reader,
+    params: web::Query<SearchParams>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let params = params.into_inner();
+    let q = params.q.unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(bad("q", "must be at most 200 characters"));
+    }
+    let department = params.department.filter(|d| !d.is_empty());
+    if department.as_ref().is_some_and(|d| d.chars().count() > 100) {
+        return Err(bad("department", "must be at most 100 characters"));
+    }
+    let page = params.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(bad("page", "must be between 1 and 1000000"));
+    }
+    let per_page = params.per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(bad("per_page", "must be between 1 and 100"));
+    }
+    let query = SearchQuery {
+        words: search_words(&q),
+        department,
+        page,
+        per_page,
+    };
+    let (rows, total) = state.db.search(&query).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(StaffPage {
+            items: rows.into_iter().map(|r| r.record).collect(),
+            page,
+            per_page,
+            total,
+        }))
+}
+
+/// One member of staff. Administrators also see retired records.
+#[utoipa::path(
+    get, path = "/staff/{id}", tag = "staff",
+    params(("id" = i64, Path, description = "The record's id", minimum = 1)),
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "The record; its ETag is in the header", body = StaffRecord,
+         headers(("ETag" = String, description = "Strong ETag of the record"))),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live record", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    Reader(caller): Reader,
+    id: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&id)?;
+    let admin = caller.kind == TokenKind::Client && caller.scopes.contains(Scope::DirectoryAdmin);
+    let row = state.db.staff(id, admin).await?.ok_or(ApiError::NotFound)?;
+    Ok(with_etag(HttpResponse::Ok(), &row))
+}
+
+/// The signed-in member of staff's own record (user tokens only).
+#[utoipa::path(
+    get, path = "/me", tag = "staff",
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "The caller's record", body = StaffRecord,
+         headers(("ETag" = String, description = "Strong ETag of the record"))),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A client's token, or no directory:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The caller has no record", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn me(
+    StaffMember(caller): StaffMember,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let row = state
+        .db
+        .staff_by_username(&caller.subject)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(HttpResponse::Ok(), &row))
+}
+
+/// Change a record: its owner (user token with profile:write; staff-editable fields only) or
+/// an administrator (client token with directory:admin; every field). `If-Match` required.
+#[utoipa::path(
+    patch, path = "/staff/{id}", tag = "staff",
+    params(
+        ("id" = i64, Path, description = "The record's id", minimum = 1),
+        ("If-Match" = String, Header, description = "The ETag of the record as last read"),
+    ),
+    request_body(content = StaffPatchRequest, content_type = "application/merge-patch+json"),
+    security(("oauth2" = ["profile:write"]), ("oauth2" = ["directory:admin"])),
+    responses(
+        (status = 200, description = "The changed record", body = StaffRecord,
+         headers(("ETag" = String, description = "Strong ETag of the new version"))),
+        (status = 400, description = "Malformed id or body, or invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "insufficient_scope, not_owner or hr_owned_field", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live record", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch(
+    editor: Editor,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&id)?;
+    let current = state.db.staff(id, false).await?.ok_or(ApiError::NotFound)?;
+    if let Editor::Owner(caller) = &editor
+        && current.record.username != caller.subject
+    {
+        return Err(ApiError::NotOwner);
+    }
+    let body = read_body(payload).await?;
+    let request: StaffPatchRequest = json_body(&req, &body)?;
+    let patch = StaffPatch::parse(request).map_err(ApiError::InvalidInput)?;
+    if let Editor::Owner(_) = &editor {
+        let hr_fields = patch.hr_owned_fields();
+        if !hr_fields.is_empty() {
+            return Err(ApiError::HrOwnedFields(hr_fields));
+        }
+    }
+    let precondition = if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
+    if !precondition.matches(&current.etag()) {
+        return Err(ApiError::PreconditionFailed(current.etag()));
+    }
+    let now = state.clock.now();
+    match state
+        .db
+        .update_staff(id, current.version, &patch, actor(editor.principal()), now)
+        .await?
+    {
+        Written::Done(row) => Ok(with_etag(HttpResponse::Ok(), &row)),
+        Written::NotFound => Err(ApiError::NotFound),
+        Written::Stale(etag) => Err(ApiError::PreconditionFailed(etag)),
+    }
+}
+
+/// Create a record (administrators only).
+#[utoipa::path(
+    post, path = "/staff", tag = "staff",
+    request_body(content = NewStaffRequest, content_type = "application/json"),
+    security(("oauth2" = ["directory:admin"])),
+    responses(
+        (status = 201, description = "Created", body = StaffRecord,
+         headers(("ETag" = String, description = "Strong ETag"), ("Location" = String, description = "The record's URL"))),
+        (status = 400, description = "Malformed body or invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    Administrator(caller): Administrator,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let body = read_body(payload).await?;
+    let request: NewStaffRequest = json_body(&req, &body)?;
+    let new = NewStaff::parse(&request).map_err(ApiError::InvalidInput)?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .create_staff(&new, actor(&caller), now)
+        .await?
+        .map_err(|_| ApiError::UsernameTaken)?;
+    let mut created = HttpResponse::Created();
+    created.insert_header((header::LOCATION, format!("/staff/{}", row.record.id)));
+    Ok(with_etag(created, &row))
+}
+
+/// Retire a record (administrators only): it leaves the directory; it and its history stay.
+#[utoipa::path(
+    delete, path = "/staff/{id}", tag = "staff",
+    params(
+        ("id" = i64, Path, description = "The record's id", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Optional: retire only if still at this ETag"),
+    ),
+    security(("oauth2" = ["directory:admin"])),
+    responses(
+        (status = 204, description = "Retired"),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live record", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn retire(
+    Administrator(caller): Administrator,
+    id: web::Path<String>,
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&id)?;
+    let current = state.db.staff(id, false).await?.ok_or(ApiError::NotFound)?;
+    if let Some(precondition) = if_match(&req)?
+        && !precondition.matches(&current.etag())
+    {
+        return Err(ApiError::PreconditionFailed(current.etag()));
+    }
+    let now = state.clock.now();
+    match state
+        .db
+        .retire_staff(id, Some(current.version), actor(&caller), now)
+        .await?
+    {
+        Written::Done(_) => Ok(HttpResponse::NoContent().finish()),
+        Written::NotFound => Err(ApiError::NotFound),
+        Written::Stale(etag) => Err(ApiError::PreconditionFailed(etag)),
+    }
+}
+
+/// Every write to a record: who, when, which fields old -> new (administrators only).
+#[utoipa::path(
+    get, path = "/staff/{id}/history", tag = "staff",
+    params(("id" = i64, Path, description = "The record's id", minimum = 1)),
+    security(("oauth2" = ["directory:admin"])),
+    responses(
+        (status = 200, description = "The history, oldest first", body = Vec<HistoryEntry>),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    Administrator(_caller): Administrator,
+    id: web::Path<String>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let id = parse_id(&id)?;
+    state.db.staff(id, true).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(state.db.history(id).await?))
+}
+
+/// The departments of the directory, with head counts (for the search filter).
+#[utoipa::path(
+    get, path = "/departments", tag = "staff",
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "Departments by name", body = Vec<Department>),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn departments(
+    Reader(_caller): Reader,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let list: Vec<Department> = state
+        .db
+        .departments()
+        .await?
+        .into_iter()
+        .map(|(name, staff)| Department { name, staff })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(list))
+}
+
+/// An `If-Match` precondition (RFC 9110 §13.1.1).
+enum IfMatch {
+    /// `*`: any current representation.
+    Any,
+    /// A list of entity tags; weak ones never match (strong comparison).
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    fn matches(&self, current: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Tags(tags) => tags.iter().any(|t| !t.starts_with("W/") && t == current),
+        }
+    }
+}
+
+fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>> {
+    let mut tags = Vec::new();
+    let mut any = false;
+    for value in req.headers().get_all(header::IF_MATCH) {
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::Malformed("the If-Match header is not ASCII".into()))?;
+        for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if tag == "*" {
+                any = true;
+            } else {
+                tags.push(tag.to_owned());
+            }
+        }
+    }
+    Ok(match (any, tags.is_empty()) {
+        (true, _) => Some(IfMatch::Any),
+        (false, false) => Some(IfMatch::Tags(tags)),
+        (false, true) => None,
+    })
+}

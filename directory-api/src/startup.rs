@@ -1,0 +1,160 @@
+//! Building and running the HTTP server: binds first, so callers learn the real port.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{App, HttpMessage as _, HttpServer, web};
+
+use crate::auth::TokenKind;
+use crate::auth::keys::{KeyCache, KeySource};
+use crate::auth::verify::TokenVerifier;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::store::Db;
+
+/// What every handler shares.
+pub struct ApiState {
+    /// The database.
+    pub db: Db,
+    /// Checks bearer tokens.
+    pub verifier: TokenVerifier,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The OpenAPI document, rendered once.
+    pub openapi_json: String,
+}
+
+/// A built, bound, not yet running API server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    db: Db,
+}
+
+impl Application {
+    /// Builds the server on the system clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the server: validates settings, connects and migrates the database, tries a
+    /// first fetch of the signing keys (the server starts even if the auth server is down,
+    /// and answers 503 until it has keys), binds the listener.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let keys = Arc::new(KeyCache::new(
+            KeySource {
+                issuer: settings.serve.issuer.clone(),
+                min_refetch: Duration::from_secs(settings.serve.jwks_min_refetch_secs),
+                max_age: Duration::from_secs(settings.serve.jwks_max_age_secs),
+            },
+            http,
+        ));
+        // Failure here is logged by the cache; requests retry at the bounded rate.
+        drop(keys.refresh().await);
+        let verifier = TokenVerifier::new(
+            settings.serve.issuer.clone(),
+            settings.serve.audience.clone(),
+            keys,
+            clock.clone(),
+        );
+        let metrics = Metrics::new();
+        let openapi_json =
+            serde_json::to_string(&routes::openapi::openapi(&settings.serve.issuer))?;
+        let state = web::Data::new(ApiState {
+            db: db.clone(),
+            verifier,
+            clock,
+            metrics: metrics.clone(),
+            openapi_json,
+        });
+        let listener = TcpListener::bind(settings.serve.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
+        let address = listener.local_addr()?;
+        let workers = settings
+            .serve
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let server = HttpServer::new(move || {
+            let metrics = metrics.clone();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(routes::MAX_BODY_BYTES).error_handler(
+                    |e: JsonPayloadError, _| ApiError::Malformed(format!("the JSON body is invalid: {e}")).into(),
+                ))
+                .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+                    ApiError::Malformed(format!("the query parameters are invalid: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
+                    ApiError::Malformed(format!("the path is invalid: {e}")).into()
+                }))
+                .wrap_fn(move |req, srv| {
+                    let start = Instant::now();
+                    // The route pattern, never the raw path or query string.
+                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                    let method = req.method().to_string();
+                    let metrics = metrics.clone();
+                    let response = srv.call(req);
+                    async move {
+                        let response = response.await?;
+                        let status = response.status().as_u16();
+                        let kind = response
+                            .request()
+                            .extensions()
+                            .get::<TokenKind>()
+                            .map_or("none", |k| k.as_str());
+                        let elapsed = start.elapsed();
+                        metrics.observe(&route, &method, status, kind, elapsed.as_secs_f64());
+                        tracing::debug!(%method, %route, status, token_kind = kind, micros = elapsed.as_micros() as u64, "request");
+                        Ok(response)
+                    }
+                })
+                .configure(routes::configure)
+                .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound) }))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self {
+            server,
+            address,
+            db,
+        })
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped, then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.db.close().await;
+        result
+    }
+}
