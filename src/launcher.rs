@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, env = "AUTH_BIND", default_value = auth_server::config::DEFAULT_BIND)]
     pub auth_bind: SocketAddr,
 
+    /// Address of the directory API.
+    #[arg(long, env = "API_BIND", default_value = directory_api::config::DEFAULT_BIND)]
+    pub api_bind: SocketAddr,
+
     /// Something other than running the demo.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,27 +54,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cli.data_dir)
         .with_context(|| format!("cannot create the data folder {}", cli.data_dir.display()))?;
     let auth_url = format!("sqlite://{}", cli.data_dir.join("auth.db").display());
+    let api_url = format!("sqlite://{}", cli.data_dir.join("directory.db").display());
+    let now = SystemClock.now();
 
     let db = Db::connect(&auth_url).await?;
     db.migrate().await?;
-    demo::seed_auth(&db, SystemClock.now()).await?;
+    demo::seed_auth(&db, now).await?;
     db.close().await;
+    let directory = directory_api::store::Db::connect(&api_url).await?;
+    directory.migrate().await?;
+    directory_api::seed::seed_demo(&directory, now).await?;
+    directory.close().await;
 
+    // The auth server first: the API fetches its keys as it starts.
     let auth = auth_server::startup::Application::build(auth_server::config::Settings::new(
         auth_url,
         cli.auth_bind,
     ))
     .await?;
-    print_banner(auth.issuer());
-    auth.run_until_stopped().await?;
+    let issuer = auth.issuer().to_owned();
+    let auth_handle = auth.handle();
+    let auth_task = tokio::spawn(auth.run_until_stopped());
+    let api = directory_api::startup::Application::build(directory_api::config::Settings::new(
+        api_url,
+        cli.api_bind,
+        issuer.clone(),
+    ))
+    .await?;
+    let api_address = api.address();
+    let api_task = tokio::spawn(api.run_until_stopped());
+    print_banner(&issuer, &format!("http://{api_address}"));
+    // Each server stops on Ctrl-C (SIGINT) or SIGTERM by itself; wait for both.
+    let (api_result, auth_result) = tokio::join!(api_task, auth_task);
+    drop(auth_handle);
+    api_result??;
+    auth_result??;
     println!("stopped");
     Ok(())
 }
 
-fn print_banner(auth_issuer: &str) {
+fn print_banner(auth_issuer: &str, api: &str) {
     println!();
     println!("Staff Directory demo is running. Press Ctrl-C to stop.");
     println!();
+    println!("  directory API {api}   (OpenAPI: {api}/openapi.json)");
     println!(
         "  auth server   {auth_issuer}   (metadata: {auth_issuer}/.well-known/oauth-authorization-server)"
     );
