@@ -8,6 +8,8 @@
 
 mod harness;
 
+mod api_authorization;
+mod api_records;
 mod auth_admin;
 mod auth_client_auth;
 mod auth_client_credentials;
