@@ -43,13 +43,19 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// The authorization server: token throughput and sign-ins against their baselines.
-    Auth(crate::bench::BenchArgs),
+    Auth(crate::bench::auth::BenchArgs),
+    /// The directory API over many records: reads by id and searches.
+    Api(crate::bench::api::ApiBenchArgs),
 }
 
 /// Runs the demo until Ctrl-C, or another command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Bench(BenchCommand::Auth(args))) = cli.command {
-        return crate::bench::run(args).await;
+    match cli.command {
+        Some(Command::Bench(BenchCommand::Auth(args))) => {
+            return crate::bench::auth::run(args).await;
+        }
+        Some(Command::Bench(BenchCommand::Api(args))) => return crate::bench::api::run(args).await,
+        None => {}
     }
     std::fs::create_dir_all(&cli.data_dir)
         .with_context(|| format!("cannot create the data folder {}", cli.data_dir.display()))?;

@@ -77,7 +77,25 @@ pub enum ApiError {
     Unavailable(anyhow::Error),
     /// 500: anything unexpected. The cause chain is logged once, here, and never shown.
     #[error("unexpected error")]
-    Unexpected(#[from] anyhow::Error),
+    Unexpected(anyhow::Error),
+}
+
+impl From<anyhow::Error> for ApiError {
+    /// The database being out of reach (pool exhausted or closed, I/O) is a 503 the client
+    /// may retry; anything else is a 500.
+    fn from(e: anyhow::Error) -> Self {
+        let unavailable = e.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+            )
+        });
+        if unavailable {
+            Self::Unavailable(e)
+        } else {
+            Self::Unexpected(e)
+        }
+    }
 }
 
 /// An RFC 9457 problem document.

@@ -31,11 +31,5 @@ pub async fn seed_demo(db: &Db, now: i64) -> anyhow::Result<usize> {
         client_id: "demo-seed",
         kind: "seed",
     };
-    let mut added = 0;
-    for record in demo_staff()? {
-        if db.create_staff(&record, actor, now).await?.is_ok() {
-            added += 1;
-        }
-    }
-    Ok(added)
+    db.create_staff_many(&demo_staff()?, actor, now).await
 }

@@ -10,6 +10,7 @@ mod harness;
 
 mod api_authorization;
 mod api_records;
+mod api_token_attacks;
 mod auth_admin;
 mod auth_client_auth;
 mod auth_client_credentials;

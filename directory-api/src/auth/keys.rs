@@ -107,7 +107,11 @@ impl KeyCache {
         match (current, refreshed) {
             (Some(loaded), _) => loaded.keys.get(kid).cloned().ok_or(KeyError::Unknown),
             (None, Err(e)) => Err(KeyError::Unavailable(e)),
-            (None, Ok(())) => Err(KeyError::Unknown),
+            // No keys at all, and the last attempt (within the refetch interval) failed:
+            // the token may be perfectly good, so this is not `invalid_token`.
+            (None, Ok(())) => Err(KeyError::Unavailable(anyhow::anyhow!(
+                "no signing keys could be fetched from the authorization server yet"
+            ))),
         }
     }
 

@@ -53,8 +53,8 @@ pub struct ScopeSet {
 }
 
 impl ScopeSet {
-    /// Parses a space-delimited `scope` claim; `Err` if it breaks RFC 6749 §3.3's grammar.
-    pub fn parse(s: &str) -> Result<Self, ()> {
+    /// Parses a space-delimited `scope` claim; `None` if it breaks RFC 6749 §3.3's grammar.
+    pub fn parse(s: &str) -> Option<Self> {
         let mut set = Self::default();
         for token in s.split(' ') {
             let well_formed = !token.is_empty()
@@ -62,7 +62,7 @@ impl ScopeSet {
                     .bytes()
                     .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !well_formed {
-                return Err(());
+                return None;
             }
             match token {
                 "directory:read" => set.read = true,
@@ -71,7 +71,7 @@ impl ScopeSet {
                 _ => {}
             }
         }
-        Ok(set)
+        Some(set)
     }
 
     /// Whether the set holds `scope`.

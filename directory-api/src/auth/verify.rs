@@ -141,10 +141,14 @@ impl TokenVerifier {
             })?
             .claims;
         let now = self.clock.now();
-        if now >= claims.exp + LEEWAY_SECS {
+        if now >= claims.exp.saturating_add(LEEWAY_SECS) {
             return Err(invalid("the token has expired"));
         }
-        if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) || claims.iat > now + LEEWAY_SECS {
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(LEEWAY_SECS))
+            || claims.iat > now.saturating_add(LEEWAY_SECS)
+        {
             return Err(invalid("the token is not valid yet"));
         }
         if claims.iss != self.issuer
@@ -154,8 +158,8 @@ impl TokenVerifier {
         {
             return Err(invalid("the token lacks a required claim"));
         }
-        let scopes = ScopeSet::parse(&claims.scope)
-            .map_err(|_| invalid("the token's scope is malformed"))?;
+        let scopes =
+            ScopeSet::parse(&claims.scope).ok_or(invalid("the token's scope is malformed"))?;
         Ok(Principal {
             kind: claims.token_kind,
             subject: claims.sub,

@@ -58,7 +58,7 @@ pub struct SearchQuery {
 #[derive(Debug)]
 pub enum Written {
     /// Written; the record as it now is.
-    Done(StaffRow),
+    Done(Box<StaffRow>),
     /// No live record with that id.
     NotFound,
     /// The record is at another version: nothing was written. Its current ETag.
@@ -126,33 +126,46 @@ impl Db {
         row.as_ref().map(row_to_staff).transpose()
     }
 
-    /// One page of the live directory matching `q`, and how many match in all. Without words
-    /// the order is by name; with words, by relevance, then name.
+    /// One page of the live directory matching `q`, in name order, and how many match in all.
+    ///
+    /// The full-text match is an `IN (subquery)`, which SQLite evaluates once into a set and
+    /// probes while it walks the name index: a join would run the match once per candidate.
     pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<(Vec<StaffRow>, i64)> {
         // Each statement is assembled from fixed fragments; every value is bound.
-        let (from, rank) = match (self.backend, q.words.is_empty()) {
-            (_, true) => ("staff s WHERE s.retired_at IS NULL", ""),
-            (Backend::Sqlite, false) => (
-                "staff s JOIN staff_fts f ON f.rowid = s.id WHERE staff_fts MATCH $1 AND s.retired_at IS NULL",
-                "f.rank, ",
-            ),
-            (Backend::Postgres, false) => (
-                "staff s WHERE s.search @@ to_tsquery('simple', $1) AND s.retired_at IS NULL",
-                "ts_rank(s.search, to_tsquery('simple', $1)) DESC, ",
-            ),
+        let from = match (self.backend, q.words.is_empty()) {
+            (_, true) => "staff s WHERE s.retired_at IS NULL",
+            (Backend::Sqlite, false) => {
+                "staff s WHERE s.retired_at IS NULL AND s.id IN (SELECT rowid FROM staff_fts WHERE staff_fts MATCH $1)"
+            }
+            (Backend::Postgres, false) => {
+                "staff s WHERE s.retired_at IS NULL AND s.search @@ to_tsquery('simple', $1)"
+            }
         };
         let match_expr = match self.backend {
-            // FTS5: each word quoted (so no query syntax can be injected) as a prefix.
+            // FTS5: each word quoted (so no query syntax can be injected); words of three
+            // letters or more match as prefixes, shorter ones whole.
             Backend::Sqlite => q
                 .words
                 .iter()
-                .map(|w| format!("\"{w}\"*"))
+                .map(|w| {
+                    if w.chars().count() >= 3 {
+                        format!("\"{w}\"*")
+                    } else {
+                        format!("\"{w}\"")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" "),
             Backend::Postgres => q
                 .words
                 .iter()
-                .map(|w| format!("{w}:*"))
+                .map(|w| {
+                    if w.chars().count() >= 3 {
+                        format!("{w}:*")
+                    } else {
+                        w.clone()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" & "),
         };
@@ -166,27 +179,36 @@ impl Db {
             Some(_) => format!(" AND s.department = ${}", next()),
             None => String::new(),
         };
-        let count_sql = format!("SELECT COUNT(*) AS n FROM {from}{department}");
         let (limit, offset) = (next(), next());
         let page_sql = format!(
-            "SELECT {COLUMNS} FROM {from}{department} ORDER BY {rank}s.display_name, s.id LIMIT ${limit} OFFSET ${offset}"
+            "SELECT {COLUMNS} FROM {from}{department} ORDER BY s.display_name, s.id LIMIT ${limit} OFFSET ${offset}"
         );
-
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql));
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
-        if !q.words.is_empty() {
-            count = count.bind(match_expr.clone());
-            page = page.bind(match_expr);
-        }
-        if let Some(d) = &q.department {
-            count = count.bind(d.clone());
-            page = page.bind(d.clone());
-        }
-        let page = page
+        let count_sql = match (self.backend, q.words.is_empty(), q.department.is_some()) {
+            // The FTS index holds live records only: it can count the matches alone.
+            (Backend::Sqlite, false, false) => {
+                "SELECT COUNT(*) AS n FROM staff_fts WHERE staff_fts MATCH $1".to_owned()
+            }
+            _ => format!("SELECT COUNT(*) AS n FROM {from}{department}"),
+        };
+        let bind_filters =
+            |mut query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>| {
+                if !q.words.is_empty() {
+                    query = query.bind(match_expr.clone());
+                }
+                if let Some(d) = &q.department {
+                    query = query.bind(d.clone());
+                }
+                query
+            };
+        let rows = bind_filters(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
             .bind(q.per_page)
-            .bind((q.page - 1).saturating_mul(q.per_page));
-        let total: i64 = count.fetch_one(self.pool()).await?.try_get("n")?;
-        let rows = page.fetch_all(self.pool()).await?;
+            .bind((q.page - 1).saturating_mul(q.per_page))
+            .fetch_all(self.pool())
+            .await?;
+        let total = bind_filters(sqlx::query(sqlx::AssertSqlSafe(count_sql)))
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
         Ok((
             rows.iter()
                 .map(row_to_staff)
@@ -215,46 +237,30 @@ impl Db {
         now: i64,
     ) -> anyhow::Result<Result<StaffRow, UsernameTaken>> {
         let mut tx = self.write_transaction().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO staff (username, display_name, job_title, department, email, phone, office, bio, \
-             research_interests, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id",
-        )
-        .bind(new.get(Field::Username).to_owned())
-        .bind(new.get(Field::DisplayName).to_owned())
-        .bind(new.get(Field::JobTitle).to_owned())
-        .bind(new.get(Field::Department).to_owned())
-        .bind(new.get(Field::Email).to_owned())
-        .bind(new.get(Field::Phone).to_owned())
-        .bind(new.get(Field::Office).to_owned())
-        .bind(new.get(Field::Bio).to_owned())
-        .bind(new.get(Field::ResearchInterests).to_owned())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Err(e) if is_unique_violation(&e) => return Ok(Err(UsernameTaken)),
-            other => other?.try_get("id")?,
-        };
-        let changes: Vec<FieldChange> = std::iter::once(Field::Username)
-            .chain(Field::EDITABLE)
-            .filter(|f| !new.get(*f).is_empty())
-            .map(|f| FieldChange {
-                field: f.name().to_owned(),
-                old: None,
-                new: Some(new.get(f).to_owned()),
-            })
-            .collect();
-        record_history(&mut tx, id, "create", actor, &changes, now).await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM staff s WHERE s.id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let staff = row_to_staff(&row)?;
+        let created = insert_staff(&mut tx, new, actor, now).await?;
+        if created.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(created)
+    }
+
+    /// Creates many records in one transaction (bulk loads: demo data, benchmarks); a taken
+    /// username is skipped. Returns how many were created.
+    pub async fn create_staff_many(
+        &self,
+        records: &[NewStaff],
+        actor: Actor<'_>,
+        now: i64,
+    ) -> anyhow::Result<usize> {
+        let mut tx = self.write_transaction().await?;
+        let mut created = 0;
+        for new in records {
+            if insert_staff(&mut tx, new, actor, now).await?.is_ok() {
+                created += 1;
+            }
+        }
         tx.commit().await?;
-        Ok(Ok(staff))
+        Ok(created)
     }
 
     /// Applies `patch` if the record is live and at `expected_version`; compare-and-set and
@@ -325,7 +331,7 @@ impl Db {
             .await?
             .context("the record vanished mid-update")?;
         tx.commit().await?;
-        Ok(Written::Done(staff))
+        Ok(Written::Done(Box::new(staff)))
     }
 
     /// Retires a live record (it leaves the directory; it and its history are kept), if at
@@ -372,7 +378,7 @@ impl Db {
         .await?;
         let staff = row_to_staff(&row)?;
         tx.commit().await?;
-        Ok(Written::Done(staff))
+        Ok(Written::Done(Box::new(staff)))
     }
 
     /// The history of a record, oldest first (retired records included).
@@ -406,6 +412,62 @@ impl Db {
             .await?
             .try_get("n")?)
     }
+}
+
+async fn insert_staff(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewStaff,
+    actor: Actor<'_>,
+    now: i64,
+) -> anyhow::Result<Result<StaffRow, UsernameTaken>> {
+    // A failed statement would abort a PostgreSQL transaction, so a taken username is
+    // looked for first rather than caught as a constraint violation.
+    let taken = sqlx::query("SELECT 1 AS taken FROM staff WHERE username = $1")
+        .bind(new.get(Field::Username).to_owned())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Ok(Err(UsernameTaken));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO staff (username, display_name, job_title, department, email, phone, office, bio, \
+         research_interests, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id",
+    )
+    .bind(new.get(Field::Username).to_owned())
+    .bind(new.get(Field::DisplayName).to_owned())
+    .bind(new.get(Field::JobTitle).to_owned())
+    .bind(new.get(Field::Department).to_owned())
+    .bind(new.get(Field::Email).to_owned())
+    .bind(new.get(Field::Phone).to_owned())
+    .bind(new.get(Field::Office).to_owned())
+    .bind(new.get(Field::Bio).to_owned())
+    .bind(new.get(Field::ResearchInterests).to_owned())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await;
+    let id: i64 = match inserted {
+        // Two creators of one username racing: the loser's insert violates the constraint.
+        Err(e) if is_unique_violation(&e) => return Ok(Err(UsernameTaken)),
+        other => other?.try_get("id")?,
+    };
+    let changes: Vec<FieldChange> = std::iter::once(Field::Username)
+        .chain(Field::EDITABLE)
+        .filter(|f| !new.get(*f).is_empty())
+        .map(|f| FieldChange {
+            field: f.name().to_owned(),
+            old: None,
+            new: Some(new.get(f).to_owned()),
+        })
+        .collect();
+    record_history(tx, id, "create", actor, &changes, now).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM staff s WHERE s.id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Ok(row_to_staff(&row)?))
 }
 
 async fn current_for_write(

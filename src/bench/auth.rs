@@ -20,10 +20,11 @@ use auth_server::startup::Application;
 use auth_server::store::Db;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use super::load::{
+    Measured, Row, Sample, WARM_UP, Window, closed_loop, percent, print_table, verdict,
+};
 use crate::demo;
 
-/// Load before each measured window, so connections, caches and the pool are warm.
-const WARM_UP: Duration = Duration::from_secs(1);
 /// Concurrent requests of the liveness probe: light, so it measures latency, not capacity.
 const PROBE_TASKS: usize = 2;
 /// Pause between one probe request and the next.
@@ -322,152 +323,6 @@ async fn measure(
     ])
 }
 
-/// The measured window of a scenario: it opens after the warm-up.
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    start: Instant,
-    end: Instant,
-}
-
-impl Window {
-    fn after_warm_up(seconds: u64) -> Self {
-        let start = Instant::now() + WARM_UP;
-        Self {
-            start,
-            end: start + Duration::from_secs(seconds),
-        }
-    }
-
-    fn contains(&self, t: Instant) -> bool {
-        self.start <= t && t <= self.end
-    }
-}
-
-/// What the load tasks of one scenario saw.
-#[derive(Debug, Default)]
-struct Sample {
-    ok: u64,
-    errors: u64,
-    /// Latencies of the successful requests only, so fast refusals cannot flatter them.
-    latencies: Vec<Duration>,
-    first_error: Option<String>,
-}
-
-impl Sample {
-    /// Counts an operation started at `started` and finishing now, if it finished inside
-    /// the window.
-    fn record(&mut self, window: Window, started: Instant, outcome: Result<(), String>) {
-        let done = Instant::now();
-        if !window.contains(done) {
-            return;
-        }
-        match outcome {
-            Ok(()) => {
-                self.ok += 1;
-                self.latencies.push(done - started);
-            }
-            Err(e) => {
-                self.errors += 1;
-                self.first_error.get_or_insert(e);
-            }
-        }
-    }
-
-    fn merge(&mut self, other: Sample) {
-        self.ok += other.ok;
-        self.errors += other.errors;
-        self.latencies.extend(other.latencies);
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
-        }
-    }
-
-    fn summarise(mut self, window: Window) -> Measured {
-        self.latencies.sort_unstable();
-        let secs = (window.end - window.start).as_secs_f64();
-        Measured {
-            rate: self.ok as f64 / secs,
-            p50: percentile(&self.latencies, 0.50),
-            p99: percentile(&self.latencies, 0.99),
-            errors: self.errors,
-            first_error: self.first_error,
-        }
-    }
-}
-
-/// The nearest-rank percentile `q` of sorted latencies.
-fn percentile(sorted: &[Duration], q: f64) -> Option<Duration> {
-    let rank = (sorted.len() as f64 * q).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
-}
-
-/// One scenario's figures.
-#[derive(Debug)]
-struct Measured {
-    /// Successful operations per second.
-    rate: f64,
-    p50: Option<Duration>,
-    p99: Option<Duration>,
-    errors: u64,
-    first_error: Option<String>,
-}
-
-impl Measured {
-    /// `other`'s rate as a share of this one's.
-    fn share(&self, other: &Measured) -> Option<f64> {
-        (self.rate > 0.0).then(|| other.rate / self.rate)
-    }
-}
-
-/// `tasks` tasks, each sending `request()` and awaiting the whole answer in a loop (pausing
-/// `gap` between requests if given) until the window closes.
-async fn closed_loop<F>(
-    tasks: usize,
-    gap: Option<Duration>,
-    window: Window,
-    request: F,
-) -> anyhow::Result<Sample>
-where
-    F: Fn() -> reqwest::RequestBuilder + Clone + Send + 'static,
-{
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..tasks {
-        let request = request.clone();
-        set.spawn(async move {
-            let mut sample = Sample::default();
-            while Instant::now() < window.end {
-                let started = Instant::now();
-                let outcome = send(request()).await;
-                sample.record(window, started, outcome);
-                if let Some(gap) = gap {
-                    tokio::time::sleep(gap).await;
-                }
-            }
-            sample
-        });
-    }
-    let mut total = Sample::default();
-    while let Some(sample) = set.join_next().await {
-        total.merge(sample.context("a load task failed")?);
-    }
-    Ok(total)
-}
-
-/// Sends a request and reads the whole body; anything but a 2xx is an error.
-async fn send(request: reqwest::RequestBuilder) -> Result<(), String> {
-    let describe = |e: reqwest::Error| format!("{:#}", anyhow::Error::from(e));
-    let response = request.send().await.map_err(describe)?;
-    let status = response.status();
-    let body = response.bytes().await.map_err(describe)?;
-    if status.is_success() {
-        Ok(())
-    } else {
-        // OAuth error bodies carry a code and a fixed description, never a secret.
-        let shown = String::from_utf8_lossy(body.get(..200).unwrap_or(&body)).into_owned();
-        Err(format!("{status}: {shown}"))
-    }
-}
-
 /// Raw Argon2 verifications with the server's parameters on `threads` OS threads: the most
 /// sign-ins per second this machine could ever serve.
 async fn argon2_ceiling(
@@ -510,69 +365,4 @@ async fn argon2_ceiling(
     })
     .await
     .context("the Argon2 benchmark task failed")?
-}
-
-/// `ok`, `MISSED`, or why there is no verdict.
-fn verdict(met: Option<bool>, errors: u64) -> &'static str {
-    match met {
-        _ if errors > 0 => "MISSED (errors)",
-        Some(true) => "ok",
-        Some(false) => "MISSED",
-        None => "no data",
-    }
-}
-
-fn percent(ratio: Option<f64>, of: &str) -> String {
-    ratio.map_or("—".to_owned(), |r| format!("{:.0}% {of}", r * 100.0))
-}
-
-/// One line of the table.
-struct Row {
-    scenario: String,
-    measured: Measured,
-    ratio: String,
-    goal: String,
-}
-
-impl Row {
-    fn new(scenario: String, measured: Measured, ratio: &str, goal: String) -> Self {
-        Self {
-            scenario,
-            measured,
-            ratio: ratio.to_owned(),
-            goal,
-        }
-    }
-}
-
-fn print_table(rows: &[Row]) {
-    let ms = |d: Option<Duration>| {
-        d.map_or("—".to_owned(), |d| {
-            format!("{:.2}", d.as_secs_f64() * 1e3)
-        })
-    };
-    println!();
-    println!(
-        "{:<46} {:>9} {:>8} {:>8} {:>6}  {:<17} goal / verdict",
-        "scenario", "req/s", "p50 ms", "p99 ms", "errors", "ratio"
-    );
-    println!("{}", "-".repeat(46 + 9 + 8 + 8 + 6 + 17 + 6 + 15));
-    for row in rows {
-        let m = &row.measured;
-        println!(
-            "{:<46} {:>9.1} {:>8} {:>8} {:>6}  {:<17} {}",
-            row.scenario,
-            m.rate,
-            ms(m.p50),
-            ms(m.p99),
-            m.errors,
-            row.ratio,
-            row.goal
-        );
-    }
-    for row in rows {
-        if let Some(e) = &row.measured.first_error {
-            println!("first error of \"{}\": {e}", row.scenario);
-        }
-    }
 }

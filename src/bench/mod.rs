@@ -1,0 +1,6 @@
+//! `cargo run --release -- bench …`: measurements of the running services, each printing one
+//! table with its figures and their ratios to a baseline measured in the same run.
+
+pub mod api;
+pub mod auth;
+mod load;
