@@ -1205,8 +1205,9 @@ async fn t50_a_token_signed_by_a_newly_rotated_key_is_accepted_after_one_jwks_re
     let new_kid = auth_server::admin::rotate_keys(&s.auth.db, now)
         .await
         .unwrap();
-    // The auth server rereads its keys every 10 s.
-    s.advance_clocks(11);
+    // The auth server rereads its keys every 10 s and signs with a new key once it has been
+    // published for 20 s.
+    s.advance_clocks(21);
     let new = s.user_token(ALICE).await;
     assert_eq!(jwt_header(&new)["kid"], new_kid.as_str());
     // Past the API's refetch interval since its start-up fetch.

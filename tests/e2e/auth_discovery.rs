@@ -106,7 +106,7 @@ async fn t50_a_rotated_key_stays_published_until_its_tokens_have_expired() {
     let new_kid = auth_server::admin::rotate_keys(&s.auth.db, now)
         .await
         .unwrap();
-    // Instances reload keys every 10 seconds.
+    // Instances reload keys every 10 seconds: the new key is published at once...
     s.auth.clock.advance(11);
     let kids = |jwks: Value| -> Vec<String> {
         jwks["keys"]
@@ -121,6 +121,13 @@ async fn t50_a_rotated_key_stays_published_until_its_tokens_have_expired() {
         published.contains(&old_kid) && published.contains(&new_kid),
         "{published:?}"
     );
+    // ...but signs only once it has been published for 20 seconds.
+    let still_old = s.client_token(&s.web, None).await;
+    assert_eq!(
+        jwt_header(still_old["access_token"].as_str().unwrap())["kid"],
+        old_kid.as_str()
+    );
+    s.auth.clock.advance(10);
     let new = s.client_token(&s.web, None).await;
     assert_eq!(
         jwt_header(new["access_token"].as_str().unwrap())["kid"],

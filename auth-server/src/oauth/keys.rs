@@ -26,8 +26,14 @@ pub const ALGORITHM: &str = "EdDSA";
 /// retired key is published for the longest token lifetime plus that leeway.
 pub const RELOAD_SECS: i64 = 10;
 
-/// Grace added to the longest token lifetime before a retired key leaves the JWKS.
+/// Grace added to the longest token lifetime before a retired key leaves the JWKS. It covers
+/// [`ACTIVATION_DELAY_SECS`] plus [`RELOAD_SECS`], the longest a retired key may still sign.
 pub const PUBLICATION_GRACE_SECS: i64 = 60;
+
+/// A new key is published this long before it signs anything, so that a resource server that
+/// fetched the JWKS just before the rotation (and refetches at most every 10 s) already knows
+/// it when the first token signed with it arrives. Until then the previous key keeps signing.
+pub const ACTIVATION_DELAY_SECS: i64 = 20;
 
 /// A freshly generated key pair, ready to store.
 pub struct NewKey {
@@ -158,11 +164,16 @@ pub fn is_published(row: &KeyRow, now: i64, max_token_ttl: i64) -> bool {
 }
 
 fn build_snapshot(rows: Vec<KeyRow>, now: i64, max_token_ttl: i64) -> anyhow::Result<KeySnapshot> {
+    // The newest key published for long enough signs (of two created in the same second,
+    // the one not retired). Until any has been, the oldest one does: the first key at first
+    // start, or the key a rotation just retired.
+    let age_order = |r: &&KeyRow| (r.created_at, r.retired_at.is_none(), r.kid.clone());
     let active_row = rows
         .iter()
-        .filter(|r| r.retired_at.is_none())
-        .max_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)))
-        .context("no active signing key: run `auth-server keys rotate`")?;
+        .filter(|r| r.created_at + ACTIVATION_DELAY_SECS <= now)
+        .max_by_key(age_order)
+        .or_else(|| rows.iter().min_by_key(age_order))
+        .context("no signing key: run `auth-server keys rotate`")?;
     let der = STANDARD
         .decode(&active_row.private_key)
         .context("stored private key is not base64")?;
