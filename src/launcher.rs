@@ -34,6 +34,8 @@ pub struct Cli {
 /// Commands besides the demo itself.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Import the HR export into the running directory, as the HR job (see `hr-sync --help`).
+    HrSync(crate::hr_sync::HrSyncArgs),
     /// Measure the services (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -55,6 +57,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             return crate::bench::auth::run(args).await;
         }
         Some(Command::Bench(BenchCommand::Api(args))) => return crate::bench::api::run(args).await,
+        Some(Command::HrSync(args)) => {
+            let summary = crate::hr_sync::run(&args).await?;
+            println!(
+                "{}{summary}",
+                if args.dry_run {
+                    "dry run, nothing changed: "
+                } else {
+                    ""
+                }
+            );
+            anyhow::ensure!(summary.failed == 0, "{} change(s) failed", summary.failed);
+            return Ok(());
+        }
         None => {}
     }
     std::fs::create_dir_all(&cli.data_dir)

@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod demo;
+pub mod hr_sync;
 pub mod launcher;

@@ -20,3 +20,4 @@ mod auth_password_grant;
 mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
+mod hr_sync;
