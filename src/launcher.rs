@@ -48,6 +48,8 @@ pub enum BenchCommand {
     Auth(crate::bench::auth::BenchArgs),
     /// The directory API over many records: reads by id and searches.
     Api(crate::bench::api::ApiBenchArgs),
+    /// The HR import: rows per second of a 10,000-row export.
+    HrSync(crate::bench::hr_sync::HrSyncBenchArgs),
 }
 
 /// Runs the demo until Ctrl-C, or another command.
@@ -57,6 +59,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             return crate::bench::auth::run(args).await;
         }
         Some(Command::Bench(BenchCommand::Api(args))) => return crate::bench::api::run(args).await,
+        Some(Command::Bench(BenchCommand::HrSync(args))) => {
+            return crate::bench::hr_sync::run(args).await;
+        }
         Some(Command::HrSync(args)) => {
             let summary = crate::hr_sync::run(&args).await?;
             println!(

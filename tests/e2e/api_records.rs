@@ -120,7 +120,7 @@ async fn malformed_ids_are_400_and_unknown_ones_404() {
         .send()
         .await
         .unwrap();
-    assert_eq!(header(&r, "allow"), Some("GET, PATCH, DELETE"));
+    assert_eq!(header(&r, "allow"), Some("GET, HEAD, PATCH, DELETE"));
     assert_problem(r, 405, "method_not_allowed").await;
 }
 
@@ -152,6 +152,10 @@ async fn bad_bodies_are_refused_and_write_nothing() {
             "malformed_request",
         ),
         ("[]".to_owned(), "malformed_request"),
+        (
+            "{\"bio\": \"a\", \"bio\": \"b\"}".to_owned(),
+            "malformed_request",
+        ),
         ("{}".to_owned(), "invalid_input"),
         (
             json!({"bio": "x".repeat(2001)}).to_string(),
@@ -407,4 +411,62 @@ async fn expired_tokens_are_refused_by_the_api() {
     assert_eq!(get(&s, "/me", &token).await.status(), 200);
     s.advance_clocks(300 + 31);
     assert_invalid_token(get(&s, "/me", &token).await).await;
+}
+
+#[tokio::test]
+async fn a_merge_patch_null_clears_a_staff_field_and_cannot_clear_an_hr_one() {
+    let s = TestStack::start().await;
+    let (token, id, tag) = alice_and_tag(&s).await;
+    let path = format!("/staff/{id}");
+    let r = s
+        .api(Method::PATCH, &path, Some(&token))
+        .header("If-Match", tag.clone())
+        .header("Content-Type", "application/merge-patch+json")
+        .body(r#"{"phone": null, "office": "Room 1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tag = header(&r, "etag").unwrap().to_owned();
+    let record: Value = r.json().await.unwrap();
+    assert_eq!(record["phone"], "");
+    assert_eq!(record["office"], "Room 1");
+    let hr = s.hr_token().await;
+    let r = s
+        .api(Method::PATCH, &path, Some(&hr))
+        .header("If-Match", tag)
+        .json(&json!({"display_name": null}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(r, 400, "invalid_input").await;
+    assert_eq!(problem["errors"][0]["field"], "display_name");
+}
+
+#[tokio::test]
+async fn head_answers_wherever_get_does_and_an_empty_if_match_matches_nothing() {
+    let s = TestStack::start().await;
+    let (token, id, _) = alice_and_tag(&s).await;
+    for path in [
+        "/staff".to_owned(),
+        format!("/staff/{id}"),
+        "/me".to_owned(),
+        "/departments".to_owned(),
+    ] {
+        let r = s
+            .api(Method::HEAD, &path, Some(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(r.text().await.unwrap().is_empty());
+    }
+    let r = s
+        .api(Method::PATCH, &format!("/staff/{id}"), Some(&token))
+        .header("If-Match", "")
+        .json(&json!({"bio": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 412, "precondition_failed").await;
 }

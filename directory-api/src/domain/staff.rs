@@ -59,50 +59,89 @@ impl StaffRecord {
 #[serde(deny_unknown_fields)]
 pub struct NewStaffRequest {
     /// Login of the member of staff (a-z, 0-9, '.', '_', '-'; at most 64).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+    )]
     pub username: String,
-    /// Name as shown (at most 100 characters).
+    /// Name as shown (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
-    /// Job title (at most 100).
+    /// Job title (1 to 100).
+    #[schema(min_length = 1, max_length = 100)]
     pub job_title: String,
-    /// School or department (at most 100).
+    /// School or department (1 to 100).
+    #[schema(min_length = 1, max_length = 100)]
     pub department: String,
     /// Work email (at most 254).
+    #[schema(format = "email", min_length = 3, max_length = 254)]
     pub email: String,
-    /// Work phone (at most 40).
+    /// Work phone (at most 40: digits, spaces, + - ( ) . x).
     #[serde(default)]
+    #[schema(max_length = 40, pattern = r"^[0-9 +()\-.x]*$")]
     pub phone: String,
     /// Office (at most 100).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub office: String,
-    /// Biography (at most 2000).
+    /// Biography (at most 2000; may span lines).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub bio: String,
     /// Research interests (at most 500).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub research_interests: String,
 }
 
-/// `PATCH /staff/{id}`: the fields to change (JSON merge patch; absent fields stay as they
-/// are). Staff may change phone, office, bio and research interests; the rest is HR's.
+/// `PATCH /staff/{id}`: the fields to change, as a JSON merge patch (RFC 7396): an absent
+/// member stays as it is; `null` clears a staff-editable field (the HR-owned ones cannot be
+/// empty). Staff may change phone, office, bio and research interests; the rest is HR's.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct StaffPatchRequest {
-    /// New display name (HR only).
-    pub display_name: Option<String>,
-    /// New job title (HR only).
-    pub job_title: Option<String>,
-    /// New department (HR only).
-    pub department: Option<String>,
-    /// New email (HR only).
-    pub email: Option<String>,
-    /// New phone; empty clears it.
-    pub phone: Option<String>,
-    /// New office; empty clears it.
-    pub office: Option<String>,
-    /// New biography; empty clears it.
-    pub bio: Option<String>,
-    /// New research interests; empty clears them.
-    pub research_interests: Option<String>,
+    /// New display name (HR only; 1 to 100 characters).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub display_name: Option<Option<String>>,
+    /// New job title (HR only; 1 to 100 characters).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub job_title: Option<Option<String>>,
+    /// New department (HR only; 1 to 100 characters).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub department: Option<Option<String>>,
+    /// New email (HR only; at most 254 characters).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = "email", max_length = 254)]
+    pub email: Option<Option<String>>,
+    /// New phone (at most 40: digits, spaces, + - ( ) . x); empty or null clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 40, pattern = r"^[0-9 +()\-.x]*$")]
+    pub phone: Option<Option<String>>,
+    /// New office (at most 100); empty or null clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub office: Option<Option<String>>,
+    /// New biography (at most 2000; may span lines); empty or null clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub bio: Option<Option<String>>,
+    /// New research interests (at most 500); empty or null clears them.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub research_interests: Option<Option<String>>,
+}
+
+/// A member that is present: `Some(None)` for `null`, `Some(Some(v))` for a value (absent
+/// members are `None` through `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// A new record whose every field parsed.
@@ -170,8 +209,9 @@ impl StaffPatch {
         let mut changes = Vec::new();
         let mut errors = Vec::new();
         for (field, value) in raw {
+            // `null` clears (RFC 7396): the same as an empty value, which required fields refuse.
             if let Some(value) = value {
-                match field.parse(&value) {
+                match field.parse(value.as_deref().unwrap_or("")) {
                     Ok(v) => changes.push((field, v)),
                     Err(e) => errors.push(e),
                 }

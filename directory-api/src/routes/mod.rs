@@ -14,39 +14,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/staff")
             .route(web::get().to(staff::list))
+            .route(web::head().to(staff::list))
             .route(web::post().to(staff::create))
             .default_service(web::to(|| async {
-                Err::<(), _>(ApiError::MethodNotAllowed("GET, POST"))
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD, POST"))
             })),
     )
     .service(
         web::resource("/staff/{id}")
             .route(web::get().to(staff::get))
+            .route(web::head().to(staff::get))
             .route(web::patch().to(staff::patch))
             .route(web::delete().to(staff::retire))
             .default_service(web::to(|| async {
-                Err::<(), _>(ApiError::MethodNotAllowed("GET, PATCH, DELETE"))
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD, PATCH, DELETE"))
             })),
     )
     .service(
         web::resource("/staff/{id}/history")
             .route(web::get().to(staff::history))
+            .route(web::head().to(staff::history))
             .default_service(web::to(|| async {
-                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),
     )
     .service(
         web::resource("/me")
             .route(web::get().to(staff::me))
+            .route(web::head().to(staff::me))
             .default_service(web::to(|| async {
-                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),
     )
     .service(
         web::resource("/departments")
             .route(web::get().to(staff::departments))
+            .route(web::head().to(staff::departments))
             .default_service(web::to(|| async {
-                Err::<(), _>(ApiError::MethodNotAllowed("GET"))
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),
     )
     .route("/openapi.json", web::get().to(openapi::document))
@@ -89,6 +94,13 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     }
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
+    }
+    // An object, and parsed straight into the request type, so a repeated member is an
+    // error rather than resolved to one of its values.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::Malformed(
+            "the JSON body must be an object".into(),
+        ));
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::Malformed(format!("the JSON body is invalid: {e}")))

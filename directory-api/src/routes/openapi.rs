@@ -64,6 +64,43 @@ pub fn openapi(issuer: &str) -> utoipa::openapi::OpenApi {
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme("oauth2", scheme);
     }
+    // Every operation may also meet an unavailable dependency (503: the database, or the
+    // authorization server's keys not yet fetched) or an unexpected failure (500).
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in [
+                (
+                    "500",
+                    "Unexpected failure (the cause is logged, never shown)",
+                ),
+                ("503", "A dependency is unavailable; see Retry-After"),
+            ] {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        utoipa::openapi::ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/problem+json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .into()
+                    });
+            }
+        }
+    }
     doc
 }
 

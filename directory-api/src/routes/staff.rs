@@ -34,11 +34,13 @@ const MAX_PER_PAGE: i64 = 100;
 pub struct SearchParams {
     /// Words to find in name, job title, department or research interests (each as a prefix,
     /// all required, case- and accent-insensitive). At most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Only this department (exact name, as listed by `/departments`).
+    #[param(max_length = 100)]
     department: Option<String>,
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// Records per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -416,7 +418,9 @@ impl IfMatch {
 fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>> {
     let mut tags = Vec::new();
     let mut any = false;
+    let mut present = false;
     for value in req.headers().get_all(header::IF_MATCH) {
+        present = true;
         let value = value
             .to_str()
             .map_err(|_| ApiError::Malformed("the If-Match header is not ASCII".into()))?;
@@ -428,9 +432,10 @@ fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>> {
             }
         }
     }
-    Ok(match (any, tags.is_empty()) {
+    // An If-Match header with no entity tag in it is a condition nothing meets.
+    Ok(match (any, present) {
         (true, _) => Some(IfMatch::Any),
-        (false, false) => Some(IfMatch::Tags(tags)),
-        (false, true) => None,
+        (false, true) => Some(IfMatch::Tags(tags)),
+        (false, false) => None,
     })
 }
