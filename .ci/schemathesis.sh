@@ -65,7 +65,7 @@ ST=(python3 -m schemathesis.cli)
 # ---------------------------------------------------------------------------------------
 step "cargo build --locked --bin staff-directory"
 cargo build --locked --bin staff-directory
-BIN=$ROOT/target/debug/staff-directory
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/staff-directory
 [[ -x $BIN ]] || die "$BIN was not built"
 
 # ---------------------------------------------------------------------------------------
