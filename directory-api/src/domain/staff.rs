@@ -100,7 +100,6 @@ pub struct NewStaffRequest {
 /// empty). Staff may change phone, office, bio and research interests; the rest is HR's.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1)]
 pub struct StaffPatchRequest {
     /// New display name (HR only; 1 to 100 characters).
     #[serde(default, deserialize_with = "present")]

@@ -63,6 +63,13 @@ pub fn openapi(issuer: &str) -> utoipa::openapi::OpenApi {
     ));
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme("oauth2", scheme);
+        // A patch must name at least one field (set here: the derive attribute for it emits
+        // `maxProperties` in utoipa 5).
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(patch))) =
+            components.schemas.get_mut("StaffPatchRequest")
+        {
+            patch.min_properties = Some(1);
+        }
     }
     // Every operation may also meet an unavailable dependency (503: the database, or the
     // authorization server's keys not yet fetched) or an unexpected failure (500).
