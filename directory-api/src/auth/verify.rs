@@ -2,12 +2,14 @@
 //! here (SECURITY.md §5): the header is inspected first, every required claim is demanded,
 //! and times are checked against the injected clock.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 
 use super::keys::{KeyCache, KeyError};
 use super::{Principal, ScopeSet, TokenKind};
@@ -57,7 +59,11 @@ pub struct TokenVerifier {
     audience: String,
     keys: Arc<KeyCache>,
     clock: Arc<dyn Clock>,
+    verified: RwLock<HashMap<[u8; 32], (Principal, i64)>>,
 }
+
+/// Verified tokens remembered at most; the memory is dropped wholesale beyond it.
+const MAX_REMEMBERED: usize = 10_000;
 
 impl TokenVerifier {
     /// A verifier.
@@ -72,6 +78,7 @@ impl TokenVerifier {
             audience,
             keys,
             clock,
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -81,11 +88,39 @@ impl TokenVerifier {
     }
 
     /// Verifies `token` and returns who it speaks for.
+    ///
+    /// A token that verified is remembered (by its SHA-256) until it expires, so that a client
+    /// reusing its token — the web app on every page — pays for one signature check, not one
+    /// per request. Only a byte-identical token is answered from memory.
     pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         let invalid = ApiError::InvalidToken;
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid("the token is too long"));
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = self.clock.now();
+        if let Ok(verified) = self.verified.read()
+            && let Some((principal, exp)) = verified.get(&digest)
+            && now < exp.saturating_add(LEEWAY_SECS)
+        {
+            return Ok(principal.clone());
+        }
+        let (principal, exp) = self.check(token).await?;
+        if let Ok(mut verified) = self.verified.write() {
+            if verified.len() >= MAX_REMEMBERED {
+                verified.retain(|_, (_, exp)| now < exp.saturating_add(LEEWAY_SECS));
+                if verified.len() >= MAX_REMEMBERED {
+                    verified.clear();
+                }
+            }
+            verified.insert(digest, (principal.clone(), exp));
+        }
+        Ok(principal)
+    }
+
+    /// The full check of a token not seen before; returns who it is and when it expires.
+    async fn check(&self, token: &str) -> Result<(Principal, i64), ApiError> {
+        let invalid = ApiError::InvalidToken;
         let mut parts = token.split('.');
         let (Some(header), Some(_), Some(_), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -160,11 +195,14 @@ impl TokenVerifier {
         }
         let scopes =
             ScopeSet::parse(&claims.scope).ok_or(invalid("the token's scope is malformed"))?;
-        Ok(Principal {
-            kind: claims.token_kind,
-            subject: claims.sub,
-            client_id: claims.client_id,
-            scopes,
-        })
+        Ok((
+            Principal {
+                kind: claims.token_kind,
+                subject: claims.sub,
+                client_id: claims.client_id,
+                scopes,
+            },
+            claims.exp,
+        ))
     }
 }
