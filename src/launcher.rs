@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(long, env = "API_BIND", default_value = directory_api::config::DEFAULT_BIND)]
     pub api_bind: SocketAddr,
 
+    /// Address of the website.
+    #[arg(long, env = "WEB_BIND", default_value = directory_web::config::DEFAULT_BIND)]
+    pub web_bind: SocketAddr,
+
     /// Something other than running the demo.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -107,22 +111,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         issuer.clone(),
     ))
     .await?;
-    let api_address = api.address();
+    let api_url = format!("http://{}", api.address());
     let api_task = tokio::spawn(api.run_until_stopped());
-    print_banner(&issuer, &format!("http://{api_address}"));
-    // Each server stops on Ctrl-C (SIGINT) or SIGTERM by itself; wait for both.
-    let (api_result, auth_result) = tokio::join!(api_task, auth_task);
+    let web = directory_web::startup::Application::build(directory_web::config::Settings::new(
+        cli.web_bind,
+        &api_url,
+        &issuer,
+        demo::WEB_CLIENT_ID,
+        demo::WEB_CLIENT_SECRET,
+    ))
+    .await?;
+    let web_url = format!("http://{}", web.address());
+    let web_task = tokio::spawn(web.run_until_stopped());
+    print_banner(&web_url, &issuer, &api_url);
+    // Each server stops on Ctrl-C (SIGINT) or SIGTERM by itself; wait for all three.
+    let (web_result, api_result, auth_result) = tokio::join!(web_task, api_task, auth_task);
     drop(auth_handle);
+    web_result??;
     api_result??;
     auth_result??;
     println!("stopped");
     Ok(())
 }
 
-fn print_banner(auth_issuer: &str, api: &str) {
+fn print_banner(web: &str, auth_issuer: &str, api: &str) {
     println!();
     println!("Staff Directory demo is running. Press Ctrl-C to stop.");
     println!();
+    println!("  website       {web}   <- open this in a browser");
     println!("  directory API {api}   (OpenAPI: {api}/openapi.json)");
     println!(
         "  auth server   {auth_issuer}   (metadata: {auth_issuer}/.well-known/oauth-authorization-server)"

@@ -100,6 +100,33 @@ impl Drop for AuthServer {
     }
 }
 
+impl AuthServer {
+    /// Stops the auth server (an outage), waiting until it no longer answers.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// A running website.
+pub struct WebServer {
+    pub base: String,
+    pub clock: Arc<directory_web::clock::ManualClock>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+impl WebServer {
+    /// A page of the site.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
 /// A running directory API.
 pub struct ApiServer {
     pub base: String,
@@ -112,6 +139,13 @@ pub struct ApiServer {
 impl Drop for ApiServer {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
+    }
+}
+
+impl ApiServer {
+    /// Stops the API (an outage), waiting until it no longer answers.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
     }
 }
 
@@ -191,6 +225,37 @@ impl TestStack {
             hr,
             http,
         }
+    }
+
+    /// Starts a website for this stack, as the `directory-web` client, against `api_url`
+    /// (normally this stack's API).
+    pub async fn start_web_with_api(&self, api_url: &str) -> WebServer {
+        let clock = Arc::new(directory_web::clock::ManualClock::at(self.auth.clock.now()));
+        let mut settings = directory_web::config::Settings::new(
+            "127.0.0.1:0".parse().unwrap(),
+            api_url,
+            &self.auth.base,
+            &self.web.id,
+            &self.web.secret,
+        );
+        settings.workers = Some(1);
+        let app = directory_web::startup::Application::build_with_clock(settings, clock.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.address());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        WebServer {
+            base,
+            clock,
+            handle,
+        }
+    }
+
+    /// Starts a website for this stack.
+    pub async fn start_web(&self) -> WebServer {
+        let api = self.api.base.clone();
+        self.start_web_with_api(&api).await
     }
 
     /// Moves every service's clock forward by `seconds`.

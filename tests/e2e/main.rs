@@ -21,3 +21,4 @@ mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
 mod hr_sync;
+mod web_public;

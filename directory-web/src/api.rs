@@ -1,0 +1,153 @@
+//! The directory API as the website calls it.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// A staff record as the API returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaffRecord {
+    /// Id.
+    pub id: i64,
+    /// Login.
+    pub username: String,
+    /// Name as shown.
+    pub display_name: String,
+    /// Job title.
+    pub job_title: String,
+    /// School or department.
+    pub department: String,
+    /// Work email.
+    pub email: String,
+    /// Work phone.
+    pub phone: String,
+    /// Office.
+    pub office: String,
+    /// Biography.
+    pub bio: String,
+    /// Research interests, comma-separated.
+    pub research_interests: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaffPage {
+    /// The records.
+    pub items: Vec<StaffRecord>,
+    /// Page number.
+    pub page: i64,
+    /// Records per page.
+    pub per_page: i64,
+    /// Matches in all.
+    pub total: i64,
+}
+
+/// A department with its head count.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Department {
+    /// Name.
+    pub name: String,
+    /// Live records.
+    pub staff: i64,
+}
+
+/// How a call to the API failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiFailure {
+    /// 401: the token was refused.
+    #[error("the API refused the token")]
+    Unauthorized,
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 400: the API found the request's input wrong; its detail is kept.
+    #[error("the API refused the input: {0}")]
+    BadInput(String),
+    /// The API could not be reached or answered 5xx.
+    #[error("the API is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A client of the directory API.
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    /// A client for the API at `base`.
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(64)
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.to_owned(),
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path_and_query: &str,
+    ) -> Result<T, ApiFailure> {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => response
+                .json()
+                .await
+                .map_err(|e| ApiFailure::Unavailable(format!("unreadable answer: {e}"))),
+            401 => Err(ApiFailure::Unauthorized),
+            404 => Err(ApiFailure::NotFound),
+            400 => {
+                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                Err(ApiFailure::BadInput(
+                    problem["detail"].as_str().unwrap_or("bad input").to_owned(),
+                ))
+            }
+            status => Err(ApiFailure::Unavailable(format!(
+                "the API answered {status}"
+            ))),
+        }
+    }
+
+    /// A page of the directory.
+    pub async fn search(
+        &self,
+        token: &SecretString,
+        q: &str,
+        department: &str,
+        page: i64,
+    ) -> Result<StaffPage, ApiFailure> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", q)
+            .append_pair("department", department)
+            .append_pair("page", &page.to_string())
+            .append_pair("per_page", "24")
+            .finish();
+        self.get(token, &format!("/staff?{query}")).await
+    }
+
+    /// One record.
+    pub async fn staff(&self, token: &SecretString, id: i64) -> Result<StaffRecord, ApiFailure> {
+        self.get(token, &format!("/staff/{id}")).await
+    }
+
+    /// The departments.
+    pub async fn departments(&self, token: &SecretString) -> Result<Vec<Department>, ApiFailure> {
+        self.get(token, "/departments").await
+    }
+}

@@ -1,0 +1,14 @@
+//! The Staff Directory website: the public directory rendered with the site's own token
+//! (OAuth 2.0 `client_credentials`). It knows the authorization server only through its token
+//! endpoint, and the API only through HTTP.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod token;
+pub mod views;

@@ -1,0 +1,79 @@
+//! Prometheus metrics of the website.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+type HistogramFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// The metrics of one website instance.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    http: HistogramFamily,
+    /// Token requests made for the site's own token.
+    pub app_token_requests: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let http: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route, method and status",
+            http.clone(),
+        );
+        let app_token_requests = Counter::default();
+        registry.register(
+            "web_app_token_requests",
+            "client_credentials token requests made for the site's own token",
+            app_token_requests.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            http,
+            app_token_requests,
+        }
+    }
+
+    /// Records one request.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.http
+            .get_or_create(&HttpLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .observe(seconds);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,274 @@
+//! The pages: the directory, a member of staff, and how it works. Every one of them fetches
+//! its data with the site's own token and says so.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::api::ApiFailure;
+use crate::error::WebError;
+use crate::startup::WebState;
+use crate::views::{
+    Claim, DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary,
+};
+
+/// Records per directory page (the API is asked for as many).
+const PER_PAGE: i64 = 24;
+
+fn html(page: &impl Template) -> Result<HttpResponse, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Unexpected(anyhow::anyhow!("template: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+fn failure(f: ApiFailure) -> WebError {
+    match f {
+        ApiFailure::NotFound => WebError::NotFound,
+        ApiFailure::BadInput(detail) => WebError::BadRequest(detail),
+        ApiFailure::Unauthorized => {
+            WebError::Unavailable("the API refused the site's own token twice".into())
+        }
+        ApiFailure::Unavailable(e) => WebError::Unavailable(e),
+    }
+}
+
+/// Calls the API with the site's own token, renewing it once if the API refuses it.
+async fn with_app_token<T>(
+    state: &WebState,
+    call: impl AsyncFn(SecretString) -> Result<T, ApiFailure>,
+) -> Result<T, WebError> {
+    let token = state
+        .token
+        .get()
+        .await
+        .map_err(|e| WebError::Unavailable(e.to_string()))?;
+    match call(token.clone()).await {
+        Err(ApiFailure::Unauthorized) => {
+            let renewed = state
+                .token
+                .renew_after_rejection(&token)
+                .await
+                .map_err(|e| WebError::Unavailable(e.to_string()))?;
+            call(renewed).await.map_err(failure)
+        }
+        other => other.map_err(failure),
+    }
+}
+
+fn app_token_note(state: &WebState) -> String {
+    format!(
+        "the site's own token (client_credentials grant: client {}, scope directory:read) — not a visitor's",
+        state.client_id
+    )
+}
+
+/// The directory's query parameters; unknown ones (campaign tags…) are ignored.
+struct DirectoryQuery {
+    q: String,
+    department: String,
+    page: i64,
+}
+
+fn directory_query(req: &HttpRequest) -> Result<DirectoryQuery, WebError> {
+    let mut query = DirectoryQuery {
+        q: String::new(),
+        department: String::new(),
+        page: 1,
+    };
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        match name.as_ref() {
+            "q" => query.q = value.trim().to_owned(),
+            "department" => query.department = value.into_owned(),
+            "page" => {
+                query.page = value
+                    .parse()
+                    .ok()
+                    .filter(|p| (1..=100_000).contains(p))
+                    .ok_or_else(|| {
+                        WebError::BadRequest(
+                            "The page number must be a whole number from 1.".into(),
+                        )
+                    })?;
+            }
+            _ => {}
+        }
+    }
+    if query.q.chars().count() > 200 {
+        return Err(WebError::BadRequest(
+            "The search text may be at most 200 characters long.".into(),
+        ));
+    }
+    Ok(query)
+}
+
+fn directory_link(q: &str, department: &str, page: i64) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if !q.is_empty() {
+        query.append_pair("q", q);
+    }
+    if !department.is_empty() {
+        query.append_pair("department", department);
+    }
+    query.append_pair("page", &page.to_string());
+    format!("/?{}", query.finish())
+}
+
+/// `GET /`: the directory, with search, department filter and pagination.
+pub async fn directory(
+    req: HttpRequest,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let query = directory_query(&req)?;
+    let (departments, results) = tokio::join!(
+        with_app_token(&state, async |token| state.api.departments(&token).await),
+        with_app_token(&state, async |token| state
+            .api
+            .search(&token, &query.q, &query.department, query.page)
+            .await),
+    );
+    let (departments, results) = (departments?, results?);
+    let pages = ((results.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = DirectoryPage {
+        title: if query.q.is_empty() {
+            "Staff directory".to_owned()
+        } else {
+            format!("{} — Staff directory", query.q)
+        },
+        token_used: app_token_note(&state),
+        departments: departments
+            .into_iter()
+            .map(|d| DepartmentOption {
+                selected: d.name == query.department,
+                name: d.name,
+                staff: d.staff,
+            })
+            .collect(),
+        items: results
+            .items
+            .into_iter()
+            .map(|r| StaffSummary {
+                id: r.id,
+                display_name: r.display_name,
+                job_title: r.job_title,
+                department: r.department,
+                email: r.email,
+                phone: r.phone,
+                office: r.office,
+            })
+            .collect(),
+        total: results.total,
+        page: query.page,
+        pages,
+        prev_link: (query.page > 1)
+            .then(|| directory_link(&query.q, &query.department, query.page - 1)),
+        next_link: (query.page < pages)
+            .then(|| directory_link(&query.q, &query.department, query.page + 1)),
+        q: query.q,
+        department: query.department,
+    };
+    html(&page)
+}
+
+/// `GET /staff/{id}`: one member of staff.
+pub async fn staff(
+    id: web::Path<String>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let id: i64 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)?;
+    let record = with_app_token(&state, async |token| state.api.staff(&token, id).await).await?;
+    let page = StaffPage {
+        title: format!("{} — Staff directory", record.display_name),
+        token_used: app_token_note(&state),
+        bio_paragraphs: record
+            .bio
+            .split('\n')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        research_interests: record
+            .research_interests
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        display_name: record.display_name,
+        job_title: record.job_title,
+        department: record.department,
+        email: record.email,
+        phone: record.phone,
+        office: record.office,
+        updated_at: record.updated_at,
+    };
+    html(&page)
+}
+
+/// What each claim of an access token means, for the teaching page.
+fn meaning(claim: &str) -> &'static str {
+    match claim {
+        "iss" => "Issuer: the authorization server that signed the token.",
+        "sub" => "Subject: whom the token speaks for. For the site's own token, the site itself.",
+        "aud" => "Audience: the API the token is meant for, and nothing else.",
+        "exp" => "Expiry (Unix time): after this the API refuses the token.",
+        "iat" => "Issued at (Unix time).",
+        "nbf" => "Not before (Unix time).",
+        "jti" => "A unique id for this very token.",
+        "client_id" => "The application the token was issued to.",
+        "scope" => "What the token allows: here, reading the public directory only.",
+        "token_kind" => {
+            "Set by the authorization server: a client's token or a person's. The API checks it before anything a person may do."
+        }
+        "sid" => "The sign-in this token belongs to (people's tokens only).",
+        _ => "",
+    }
+}
+
+/// The claims of a JWT, decoded for display (the token came straight from the issuer; it is
+/// not re-verified here, and is never shown itself).
+fn decoded_claims(token: &SecretString) -> Option<Vec<Claim>> {
+    let payload = token.expose_secret().split('.').nth(1)?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    Some(
+        claims
+            .into_iter()
+            .map(|(name, value)| Claim {
+                meaning: meaning(&name).to_owned(),
+                value: value.to_string(),
+                name,
+            })
+            .collect(),
+    )
+}
+
+/// `GET /how-it-works`: the two grants side by side, with the live claims of the site's own
+/// token.
+pub async fn how_it_works(state: web::Data<WebState>) -> Result<HttpResponse, WebError> {
+    let (app_claims, app_token_problem) = match state.token.get().await {
+        Ok(token) => match decoded_claims(&token) {
+            Some(claims) => (claims, None),
+            None => (Vec::new(), Some("The site's token could not be decoded.".to_owned())),
+        },
+        Err(_) => (
+            Vec::new(),
+            Some("The authorization server cannot be reached right now, so the site has no token to show.".to_owned()),
+        ),
+    };
+    html(&HowItWorksPage {
+        title: "How it works — Staff directory".to_owned(),
+        token_used: app_token_note(&state),
+        app_claims,
+        app_token_problem,
+        issuer: state.issuer.clone(),
+    })
+}
