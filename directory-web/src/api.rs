@@ -151,3 +151,103 @@ impl Api {
         self.get(token, "/departments").await
     }
 }
+
+/// How saving one's own profile ended.
+#[derive(Debug)]
+pub enum Saved {
+    /// Saved.
+    Done,
+    /// The record changed since it was read (412): nothing was written.
+    Conflict,
+    /// Values refused by the API (400), by field.
+    Invalid(Vec<(String, String)>),
+}
+
+impl Api {
+    /// The caller's own record and its ETag (`GET /me` with the member of staff's token).
+    pub async fn me(&self, token: &SecretString) -> Result<(StaffRecord, String), ApiFailure> {
+        let response = self
+            .http
+            .get(format!("{}/me", self.base))
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => {
+                let etag = response
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let record = response
+                    .json()
+                    .await
+                    .map_err(|e| ApiFailure::Unavailable(format!("unreadable answer: {e}")))?;
+                Ok((record, etag))
+            }
+            401 => Err(ApiFailure::Unauthorized),
+            404 => Err(ApiFailure::NotFound),
+            status => Err(ApiFailure::Unavailable(format!(
+                "the API answered {status}"
+            ))),
+        }
+    }
+
+    /// Saves the staff-editable fields of the caller's own record, if it is still at `etag`.
+    pub async fn save_own(
+        &self,
+        token: &SecretString,
+        id: i64,
+        etag: &str,
+        fields: &serde_json::Value,
+    ) -> Result<Saved, ApiFailure> {
+        let response = self
+            .http
+            .patch(format!("{}/staff/{id}", self.base))
+            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::IF_MATCH, etag)
+            .json(fields)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => Ok(Saved::Done),
+            412 | 428 => Ok(Saved::Conflict),
+            400 => {
+                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                let errors = problem["errors"]
+                    .as_array()
+                    .map(|list| {
+                        list.iter()
+                            .map(|e| {
+                                (
+                                    e["field"].as_str().unwrap_or("form").to_owned(),
+                                    e["message"].as_str().unwrap_or("invalid").to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_else(|| {
+                        vec![(
+                            "form".to_owned(),
+                            problem["detail"].as_str().unwrap_or("invalid").to_owned(),
+                        )]
+                    });
+                Ok(Saved::Invalid(errors))
+            }
+            401 => Err(ApiFailure::Unauthorized),
+            404 => Err(ApiFailure::NotFound),
+            403 => {
+                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                Err(ApiFailure::BadInput(
+                    problem["detail"].as_str().unwrap_or("refused").to_owned(),
+                ))
+            }
+            status => Err(ApiFailure::Unavailable(format!(
+                "the API answered {status}"
+            ))),
+        }
+    }
+}

@@ -36,6 +36,19 @@ pub struct Settings {
     #[arg(long, env = "WEB_TOKEN_RENEW_BEFORE_SECS", default_value_t = 30)]
     pub token_renew_before_secs: i64,
 
+    /// The key that encrypts session cookies: at least 64 random bytes, base64. Every instance
+    /// must share it. Without it a random key is made at start (sessions end at restart).
+    #[arg(long, env = "WEB_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<SecretString>,
+
+    /// The site's public address; an `https://` one makes cookies `Secure` and `__Host-`.
+    #[arg(long, env = "WEB_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// A signed-in session unused for this long ends, in seconds.
+    #[arg(long, env = "WEB_IDLE_TIMEOUT_SECS", default_value_t = 1800)]
+    pub idle_timeout_secs: i64,
+
     /// HTTP worker threads (default: the number of CPU cores).
     #[arg(long, env = "WEB_WORKERS")]
     pub workers: Option<usize>,
@@ -61,6 +74,9 @@ impl Settings {
             client_id: client_id.to_owned(),
             client_secret: SecretString::from(client_secret.to_owned()),
             token_renew_before_secs: 30,
+            session_key: None,
+            public_url: format!("http://{bind}"),
+            idle_timeout_secs: 1800,
             workers: None,
             log_format: crate::telemetry::LogFormat::Text,
         }

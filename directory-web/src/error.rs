@@ -14,6 +14,9 @@ pub enum WebError {
     /// 400: the address or form holds something unusable; the reason is shown.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 403: a form without the session's CSRF token, or sent from another site.
+    #[error("forbidden")]
+    Forbidden,
     /// 404: no such page or person.
     #[error("not found")]
     NotFound,
@@ -29,6 +32,7 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -38,6 +42,10 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let (heading, message) = match self {
             Self::BadRequest(why) => ("Something in that address is not right".to_owned(), why.clone()),
+            Self::Forbidden => (
+                "This form could not be accepted".to_owned(),
+                "The form was sent without this site's security token, or from another site. Go back, reload the page and try again.".to_owned(),
+            ),
             Self::NotFound => (
                 "Page not found".to_owned(),
                 "There is no page at this address. The person may have left, or the link may be mistyped.".to_owned(),
@@ -59,8 +67,9 @@ impl ResponseError for WebError {
         };
         let status = self.status_code();
         let page = ErrorPage {
-            title: format!("{} {heading}", status.as_u16()),
-            token_used: "no directory data was fetched for this page".to_owned(),
+            title: format!("{} {heading} — Staff directory", status.as_u16()),
+            token_used: "no token (nothing was fetched for this page)".to_owned(),
+            account: crate::views::Account::default(),
             status: status.as_u16(),
             heading,
             message,

@@ -15,6 +15,13 @@ use crate::error::WebError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::token::AppToken;
+use crate::user_tokens::UserTokens;
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use base64::Engine as _;
+use secrecy::ExposeSecret as _;
 
 /// The Content-Security-Policy of every page: nothing but the site's own stylesheet; no
 /// scripts at all, no framing, forms only to the site itself.
@@ -30,6 +37,10 @@ pub struct WebState {
     pub client_id: String,
     /// The authorization server's issuer.
     pub issuer: String,
+    /// Members of staff's own tokens.
+    pub users: UserTokens,
+    /// A signed-in session unused for this long ends (seconds).
+    pub idle_timeout_secs: i64,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Metrics.
@@ -64,8 +75,32 @@ impl Application {
             clock.clone(),
             metrics.app_token_requests.clone(),
         )?;
+        let session_key = match &settings.session_key {
+            Some(encoded) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.expose_secret().trim())
+                    .map_err(|_| anyhow::anyhow!("the session key is not base64"))?;
+                anyhow::ensure!(
+                    bytes.len() >= 64,
+                    "the session key must have at least 64 bytes"
+                );
+                Key::from(&bytes)
+            }
+            None => {
+                tracing::warn!("no session key configured: sessions end when the site restarts");
+                Key::generate()
+            }
+        };
+        let secure = settings.public_url.starts_with("https://");
         let state = web::Data::new(WebState {
             api: Api::new(&settings.api_url)?,
+            users: UserTokens::new(
+                &settings.issuer,
+                &settings.client_id,
+                &settings.client_secret,
+                clock.clone(),
+            )?,
+            idle_timeout_secs: settings.idle_timeout_secs,
             token,
             client_id: settings.client_id.clone(),
             issuer: settings.issuer.clone(),
@@ -80,8 +115,27 @@ impl Application {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let server = HttpServer::new(move || {
             let metrics = metrics.clone();
+            // Encrypted (AES-GCM), HttpOnly, SameSite=Lax; Secure with a `__Host-` name over HTTPS.
+            let sessions =
+                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                    .cookie_name(if secure { "__Host-session" } else { "session" }.to_owned())
+                    .cookie_secure(secure)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_path("/".to_owned())
+                    .cookie_domain(None)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .build();
             App::new()
                 .app_data(state.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(16 * 1024)
+                        .error_handler(|e, _| {
+                            WebError::BadRequest(format!("The form could not be read: {e}.")).into()
+                        }),
+                )
+                .wrap(sessions)
                 .wrap(
                     DefaultHeaders::new()
                         .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))

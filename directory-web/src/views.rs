@@ -3,6 +3,24 @@
 
 use askama::Template;
 
+/// The visitor's account state, for the header of every page.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    /// The signed-in member of staff, if any.
+    pub username: Option<String>,
+    /// The session's CSRF token (for the sign-out form; empty when signed out).
+    pub csrf: String,
+}
+
+/// A field's error on a form.
+#[derive(Debug, Clone)]
+pub struct FieldMessage {
+    /// The field's name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// One department in the search filter.
 #[derive(Debug, Clone)]
 pub struct DepartmentOption {
@@ -41,6 +59,8 @@ pub struct DirectoryPage {
     pub title: String,
     /// Which token fetched the data, in words.
     pub token_used: String,
+    /// The visitor\'s account state.
+    pub account: Account,
     /// The search text as typed.
     pub q: String,
     /// The department filter ("" for all).
@@ -69,6 +89,8 @@ pub struct StaffPage {
     pub title: String,
     /// Which token fetched the data, in words.
     pub token_used: String,
+    /// The visitor\'s account state.
+    pub account: Account,
     /// Name as shown.
     pub display_name: String,
     /// Job title.
@@ -109,12 +131,16 @@ pub struct HowItWorksPage {
     pub title: String,
     /// Which token fetched the data, in words.
     pub token_used: String,
+    /// The visitor\'s account state.
+    pub account: Account,
     /// The claims of the app's own token, if it could be had.
     pub app_claims: Vec<Claim>,
     /// Why the app's token could not be shown, if it could not.
     pub app_token_problem: Option<String>,
     /// The authorization server's issuer, for the links to its metadata.
     pub issuer: String,
+    /// The claims of the signed-in member of staff's own token, when someone is signed in.
+    pub user_claims: Vec<Claim>,
 }
 
 /// Any error page (404, 500, 503…).
@@ -125,10 +151,81 @@ pub struct ErrorPage {
     pub title: String,
     /// Which token fetched the data, in words ("no data was fetched" here).
     pub token_used: String,
+    /// The visitor\'s account state.
+    pub account: Account,
     /// The HTTP status.
     pub status: u16,
     /// A short heading.
     pub heading: String,
     /// What happened and what to do, in a sentence or two.
     pub message: String,
+}
+
+/// `/sign-in`: the sign-in form.
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    /// The page title.
+    pub title: String,
+    /// Which token fetched the data, in words.
+    pub token_used: String,
+    /// The visitor's account state.
+    pub account: Account,
+    /// The form's CSRF token.
+    pub csrf: String,
+    /// The username as typed (kept after a failed attempt).
+    pub username: String,
+    /// Why the last attempt failed, if it did.
+    pub error: Option<String>,
+}
+
+/// One field's value on both sides of a conflict.
+#[derive(Debug, Clone)]
+pub struct ConflictRow {
+    /// The field's label.
+    pub label: String,
+    /// The value now saved.
+    pub saved: String,
+    /// The value the member of staff tried to save.
+    pub attempted: String,
+}
+
+/// `/profile`: edit one's own record (staff-editable fields).
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    /// The page title.
+    pub title: String,
+    /// Which token fetched the data, in words.
+    pub token_used: String,
+    /// The visitor's account state.
+    pub account: Account,
+    /// The form's CSRF token.
+    pub csrf: String,
+    /// The record's id.
+    pub id: i64,
+    /// The ETag the form edits (sent back as If-Match).
+    pub etag: String,
+    /// HR-owned, shown read-only.
+    pub display_name: String,
+    /// HR-owned.
+    pub job_title: String,
+    /// HR-owned.
+    pub department: String,
+    /// HR-owned.
+    pub email: String,
+    /// Editable.
+    pub phone: String,
+    /// Editable.
+    pub office: String,
+    /// Editable.
+    pub bio: String,
+    /// Editable.
+    pub research_interests: String,
+    /// A success message, after a save.
+    pub saved: Option<String>,
+    /// Errors by field, after a refused save.
+    pub errors: Vec<FieldMessage>,
+    /// When someone else changed the record meanwhile: both versions, field by field.
+    pub conflict: Vec<ConflictRow>,
 }

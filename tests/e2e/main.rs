@@ -22,3 +22,4 @@ mod auth_revocation;
 mod auth_token_endpoint;
 mod hr_sync;
 mod web_public;
+mod web_staff;

@@ -1,6 +1,7 @@
 //! The pages: the directory, a member of staff, and how it works. Every one of them fetches
 //! its data with the site's own token and says so.
 
+use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use base64::Engine as _;
@@ -11,7 +12,7 @@ use crate::api::ApiFailure;
 use crate::error::WebError;
 use crate::startup::WebState;
 use crate::views::{
-    Claim, DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary,
+    Account, Claim, DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary,
 };
 
 /// Records per directory page (the API is asked for as many).
@@ -58,6 +59,26 @@ async fn with_app_token<T>(
         }
         other => other.map_err(failure),
     }
+}
+
+/// The visitor's account state for the page header. Public pages never create a session:
+/// only a signed-in visitor has one.
+pub fn account(session: &Session) -> Account {
+    match crate::session::signed_in(session) {
+        Some(user) => Account {
+            username: Some(user.username),
+            csrf: crate::session::csrf_token(session).unwrap_or_default(),
+        },
+        None => Account::default(),
+    }
+}
+
+/// The `sub` of a JWT, read without verification (for display and session labels only).
+pub fn token_subject(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims["sub"].as_str().map(str::to_owned)
 }
 
 fn app_token_note(state: &WebState) -> String {
@@ -121,6 +142,7 @@ fn directory_link(q: &str, department: &str, page: i64) -> String {
 /// `GET /`: the directory, with search, department filter and pagination.
 pub async fn directory(
     req: HttpRequest,
+    session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
     let query = directory_query(&req)?;
@@ -140,6 +162,7 @@ pub async fn directory(
             format!("{} — Staff directory", query.q)
         },
         token_used: app_token_note(&state),
+        account: account(&session),
         departments: departments
             .into_iter()
             .map(|d| DepartmentOption {
@@ -177,6 +200,7 @@ pub async fn directory(
 /// `GET /staff/{id}`: one member of staff.
 pub async fn staff(
     id: web::Path<String>,
+    session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
     let id: i64 = id
@@ -188,6 +212,7 @@ pub async fn staff(
     let page = StaffPage {
         title: format!("{} — Staff directory", record.display_name),
         token_used: app_token_note(&state),
+        account: account(&session),
         bio_paragraphs: record
             .bio
             .split('\n')
@@ -235,7 +260,7 @@ fn meaning(claim: &str) -> &'static str {
 
 /// The claims of a JWT, decoded for display (the token came straight from the issuer; it is
 /// not re-verified here, and is never shown itself).
-fn decoded_claims(token: &SecretString) -> Option<Vec<Claim>> {
+pub fn decoded_claims(token: &SecretString) -> Option<Vec<Claim>> {
     let payload = token.expose_secret().split('.').nth(1)?;
     let claims: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
@@ -253,7 +278,10 @@ fn decoded_claims(token: &SecretString) -> Option<Vec<Claim>> {
 
 /// `GET /how-it-works`: the two grants side by side, with the live claims of the site's own
 /// token.
-pub async fn how_it_works(state: web::Data<WebState>) -> Result<HttpResponse, WebError> {
+pub async fn how_it_works(
+    session: Session,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
     let (app_claims, app_token_problem) = match state.token.get().await {
         Ok(token) => match decoded_claims(&token) {
             Some(claims) => (claims, None),
@@ -267,6 +295,8 @@ pub async fn how_it_works(state: web::Data<WebState>) -> Result<HttpResponse, We
     html(&HowItWorksPage {
         title: "How it works — Staff directory".to_owned(),
         token_used: app_token_note(&state),
+        user_claims: super::account::user_claims(&session, &state).await,
+        account: account(&session),
         app_claims,
         app_token_problem,
         issuer: state.issuer.clone(),

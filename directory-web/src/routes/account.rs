@@ -1,0 +1,377 @@
+//! Staff sign-in (the password grant), editing one's own profile, and sign-out.
+//!
+//! Every form carries the session's CSRF token and must come from this site (`Origin`,
+//! `Sec-Fetch-Site`); every page here is `Cache-Control: no-store`; the session identity is
+//! renewed at sign-in; an idle session ends after the configured time.
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::pages::{account, decoded_claims};
+use crate::api::{ApiFailure, Saved, StaffRecord};
+use crate::error::WebError;
+use crate::session::{self, SignedIn};
+use crate::startup::WebState;
+use crate::user_tokens::SignInError;
+use crate::views::{ConflictRow, FieldMessage, ProfilePage, SignInPage};
+
+fn private_html(
+    page: &impl Template,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Unexpected(anyhow::anyhow!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Refuses a state-changing request sent from another site (Fetch Metadata, then `Origin`).
+fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
+    let fetch_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|s| s == "cross-site" || s == "same-site") {
+        return Err(WebError::Forbidden);
+    }
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        let info = req.connection_info();
+        let own = format!("{}://{}", info.scheme(), info.host());
+        if origin != own {
+            return Err(WebError::Forbidden);
+        }
+    }
+    Ok(())
+}
+
+fn user_token_note(user: &SignedIn) -> String {
+    format!(
+        "your own token (password grant: you, {}, scope directory:read profile:write) — used for your requests only",
+        user.username
+    )
+}
+
+/// The signed-in member of staff for this request, with a usable access token: renewed with
+/// the refresh token when it is about to expire. `None` when nobody is signed in, the session
+/// idled out, or the sign-in is over; the session is then ended.
+pub async fn current_user(
+    session: &Session,
+    state: &WebState,
+) -> Result<Option<SignedIn>, WebError> {
+    let Some(mut user) = session::signed_in(session) else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if now - user.last_seen > state.idle_timeout_secs {
+        session::end(session);
+        return Ok(None);
+    }
+    if user.access_expires_at - now <= 10 {
+        match state.users.refresh(&user).await {
+            Ok(Some(renewed)) => {
+                user = SignedIn {
+                    flash: user.flash.take(),
+                    ..renewed
+                }
+            }
+            Ok(None) => {
+                session::end(session);
+                return Ok(None);
+            }
+            Err(e) => return Err(WebError::Unavailable(e.to_string())),
+        }
+    }
+    user.last_seen = now;
+    session::set_signed_in(session, &user)?;
+    Ok(Some(user))
+}
+
+/// `GET /sign-in`.
+pub async fn sign_in_form(
+    session: Session,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    if current_user(&session, &state).await?.is_some() {
+        return Ok(see_other("/profile"));
+    }
+    let csrf = session::csrf_token(&session)?;
+    private_html(
+        &SignInPage {
+            title: "Staff sign in — Staff directory".into(),
+            token_used: "no token (nothing was fetched for this page)".into(),
+            account: account(&session),
+            csrf,
+            username: String::new(),
+            error: None,
+        },
+        actix_web::http::StatusCode::OK,
+    )
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+/// `POST /sign-in`: the password grant, then a new session.
+pub async fn sign_in(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<SignInForm>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    same_origin(&req)?;
+    session::check_csrf(&session, &form.csrf)?;
+    let form = form.into_inner();
+    let username = form.username.trim().to_owned();
+    let failed = |message: &str| -> Result<HttpResponse, WebError> {
+        private_html(
+            &SignInPage {
+                title: "Staff sign in — Staff directory".into(),
+                token_used: "no token (nothing was fetched for this page)".into(),
+                account: account(&session),
+                csrf: session::csrf_token(&session)?,
+                username: username.chars().take(64).collect(),
+                error: Some(message.to_owned()),
+            },
+            actix_web::http::StatusCode::OK,
+        )
+    };
+    if username.is_empty() || form.password.is_empty() {
+        return failed("Enter your username and your password.");
+    }
+    match state
+        .users
+        .sign_in(&username, &SecretString::from(form.password))
+        .await
+    {
+        Ok(user) => {
+            tracing::info!(username = %user.username, "member of staff signed in");
+            session::begin(&session, &user)?;
+            Ok(see_other("/profile"))
+        }
+        Err(SignInError::BadCredentials) => failed("Invalid username or password."),
+        Err(SignInError::Throttled) => {
+            failed("Too many failed attempts for this account. Wait a few minutes, then try again.")
+        }
+        Err(SignInError::Unavailable(e)) => Err(WebError::Unavailable(e)),
+    }
+}
+
+fn profile_page(
+    session: &Session,
+    user: &SignedIn,
+    record: StaffRecord,
+    etag: String,
+) -> Result<ProfilePage, WebError> {
+    Ok(ProfilePage {
+        title: "Your profile — Staff directory".into(),
+        token_used: user_token_note(user),
+        account: account(session),
+        csrf: session::csrf_token(session)?,
+        id: record.id,
+        etag,
+        display_name: record.display_name,
+        job_title: record.job_title,
+        department: record.department,
+        email: record.email,
+        phone: record.phone,
+        office: record.office,
+        bio: record.bio,
+        research_interests: record.research_interests,
+        saved: None,
+        errors: Vec::new(),
+        conflict: Vec::new(),
+    })
+}
+
+/// Reads the member of staff's own record with their own token; a refused token ends the
+/// sign-in.
+async fn own_record(
+    session: &Session,
+    state: &WebState,
+    user: &SignedIn,
+) -> Result<Option<(StaffRecord, String)>, WebError> {
+    match state.api.me(&user.token()).await {
+        Ok(found) => Ok(Some(found)),
+        Err(ApiFailure::Unauthorized) => {
+            session::end(session);
+            Ok(None)
+        }
+        Err(ApiFailure::NotFound) => Err(WebError::NotFound),
+        Err(ApiFailure::BadInput(e) | ApiFailure::Unavailable(e)) => Err(WebError::Unavailable(e)),
+    }
+}
+
+/// `GET /profile`: the member of staff's own record, with their own token.
+pub async fn profile(
+    session: Session,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let Some(mut user) = current_user(&session, &state).await? else {
+        return Ok(see_other("/sign-in"));
+    };
+    let Some((record, etag)) = own_record(&session, &state, &user).await? else {
+        return Ok(see_other("/sign-in"));
+    };
+    let mut page = profile_page(&session, &user, record, etag)?;
+    page.saved = user.flash.take();
+    session::set_signed_in(&session, &user)?;
+    private_html(&page, actix_web::http::StatusCode::OK)
+}
+
+/// The profile form.
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    csrf: String,
+    id: i64,
+    etag: String,
+    phone: String,
+    office: String,
+    bio: String,
+    research_interests: String,
+}
+
+/// `POST /profile`: saves the staff-editable fields with the ETag the form was built from;
+/// a conflict is shown beside the attempt, never overwritten (Post/Redirect/Get on success).
+pub async fn save_profile(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<ProfileForm>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    same_origin(&req)?;
+    session::check_csrf(&session, &form.csrf)?;
+    let Some(mut user) = current_user(&session, &state).await? else {
+        return Ok(see_other("/sign-in"));
+    };
+    let form = form.into_inner();
+    let fields = serde_json::json!({
+        "phone": form.phone.trim(), "office": form.office.trim(),
+        "bio": form.bio.trim(), "research_interests": form.research_interests.trim(),
+    });
+    let outcome = state
+        .api
+        .save_own(&user.token(), form.id, &form.etag, &fields)
+        .await;
+    match outcome {
+        Ok(Saved::Done) => {
+            user.flash = Some("Your profile was saved.".into());
+            session::set_signed_in(&session, &user)?;
+            Ok(see_other("/profile"))
+        }
+        Ok(Saved::Conflict) => {
+            let Some((record, etag)) = own_record(&session, &state, &user).await? else {
+                return Ok(see_other("/sign-in"));
+            };
+            let conflict = vec![
+                ConflictRow {
+                    label: "Phone".into(),
+                    saved: record.phone.clone(),
+                    attempted: form.phone.clone(),
+                },
+                ConflictRow {
+                    label: "Office".into(),
+                    saved: record.office.clone(),
+                    attempted: form.office.clone(),
+                },
+                ConflictRow {
+                    label: "Biography".into(),
+                    saved: record.bio.clone(),
+                    attempted: form.bio.clone(),
+                },
+                ConflictRow {
+                    label: "Research interests".into(),
+                    saved: record.research_interests.clone(),
+                    attempted: form.research_interests.clone(),
+                },
+            ];
+            // The form now edits the saved version; it shows the attempt so nothing is lost.
+            let mut page = profile_page(&session, &user, record, etag)?;
+            page.phone = form.phone;
+            page.office = form.office;
+            page.bio = form.bio;
+            page.research_interests = form.research_interests;
+            page.conflict = conflict;
+            private_html(&page, actix_web::http::StatusCode::CONFLICT)
+        }
+        Ok(Saved::Invalid(errors)) => {
+            let Some((record, _)) = own_record(&session, &state, &user).await? else {
+                return Ok(see_other("/sign-in"));
+            };
+            let mut page = profile_page(&session, &user, record, form.etag)?;
+            page.phone = form.phone;
+            page.office = form.office;
+            page.bio = form.bio;
+            page.research_interests = form.research_interests;
+            page.errors = errors
+                .into_iter()
+                .map(|(field, message)| FieldMessage { field, message })
+                .collect();
+            private_html(&page, actix_web::http::StatusCode::BAD_REQUEST)
+        }
+        Err(ApiFailure::Unauthorized) => {
+            session::end(&session);
+            Ok(see_other("/sign-in"))
+        }
+        Err(ApiFailure::NotFound) => Err(WebError::NotFound),
+        Err(ApiFailure::BadInput(detail)) => Err(WebError::BadRequest(detail)),
+        Err(ApiFailure::Unavailable(e)) => Err(WebError::Unavailable(e)),
+    }
+}
+
+/// The sign-out form.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /sign-out`: revokes the sign-in at the authorization server, ends the session.
+pub async fn sign_out(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<CsrfForm>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    same_origin(&req)?;
+    session::check_csrf(&session, &form.csrf)?;
+    if let Some(user) = session::signed_in(&session) {
+        state.users.revoke(&user).await;
+        tracing::info!(username = %user.username, "member of staff signed out");
+    }
+    session::end(&session);
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Clear-Site-Data", "\"cookies\""))
+        .finish())
+}
+
+/// The claims of the signed-in member of staff's token, for the teaching page.
+pub async fn user_claims(session: &Session, state: &WebState) -> Vec<crate::views::Claim> {
+    match current_user(session, state).await {
+        Ok(Some(user)) => decoded_claims(&user.token()).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,441 @@
+//! A member of staff on the website: sign-in with the password grant (and what it refuses),
+//! editing their own profile with their own token, conflicts, renewal, sign-out.
+
+use reqwest::Method;
+
+use crate::harness::*;
+
+/// A browser with one cookie (the session), following no redirects.
+struct Browser<'a> {
+    web: &'a WebServer,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    html: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(web: &'a WebServer) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            web,
+            http,
+            cookie: None,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.http.request(method, self.web.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie.clone());
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        if let Some(form) = form {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookie = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        if let Some(set) = &set_cookie {
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') || set.contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        Page {
+            status,
+            location,
+            set_cookie,
+            html: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form), &[]).await
+    }
+}
+
+/// The value of a hidden input in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+}
+
+async fn signed_in<'a>(web: &'a WebServer, (user, password): (&str, &str)) -> Browser<'a> {
+    let mut b = Browser::new(web);
+    let form = b.get("/sign-in").await;
+    let csrf = hidden(&form.html, "csrf");
+    let r = b
+        .post(
+            "/sign-in",
+            &[("csrf", &csrf), ("username", user), ("password", password)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/profile"));
+    b
+}
+
+#[tokio::test]
+async fn t85_t87_t89_sign_in_needs_the_forms_token_and_renews_the_session() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = Browser::new(&web);
+    // Login CSRF: a post without the pre-session token is refused.
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", "forged"),
+                ("username", ALICE.0),
+                ("password", ALICE.1),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let form = b.get("/sign-in").await;
+    assert_eq!(form.status, 200);
+    let cookie = form.set_cookie.clone().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let pre_sign_in = b.cookie.clone().unwrap();
+    let csrf = hidden(&form.html, "csrf");
+    // Wrong password and unknown user: the same message, the same status.
+    let wrong = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("username", ALICE.0),
+                ("password", "nope-nope-nope"),
+            ],
+        )
+        .await;
+    let unknown = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("username", "nobody"),
+                ("password", "nope-nope-nope"),
+            ],
+        )
+        .await;
+    assert_eq!((wrong.status, unknown.status), (200, 200));
+    assert!(
+        wrong.html.contains("Invalid username or password")
+            && unknown.html.contains("Invalid username or password")
+    );
+    // Success: redirected to the profile, with a new session cookie.
+    let ok = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("username", ALICE.0),
+                ("password", ALICE.1),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_ne!(
+        b.cookie.clone().unwrap(),
+        pre_sign_in,
+        "the session cookie is renewed at sign-in"
+    );
+    // The pre-sign-in cookie is not signed in.
+    let mut replay = Browser::new(&web);
+    replay.cookie = Some(pre_sign_in);
+    assert_eq!(
+        replay.get("/profile").await.location.as_deref(),
+        Some("/sign-in")
+    );
+}
+
+#[tokio::test]
+async fn a_member_of_staff_edits_their_profile_with_their_own_token() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let profile = b.get("/profile").await;
+    assert_eq!(profile.status, 200);
+    assert!(profile.html.contains("your own token") && profile.html.contains("ajohnson"));
+    assert!(profile.html.contains("Dr Alice Johnson"));
+    let csrf = hidden(&profile.html, "csrf");
+    let (id, etag) = (hidden(&profile.html, "id"), hidden(&profile.html, "etag"));
+    let r = b
+        .post(
+            "/profile",
+            &[
+                ("csrf", &csrf),
+                ("id", &id),
+                ("etag", &etag),
+                ("phone", "+1 555 0101 9999"),
+                ("office", "Room 7"),
+                ("bio", "Edited through the website."),
+                ("research_interests", "OAuth, grant separation"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/profile"));
+    let after = b.get("/profile").await;
+    assert!(after.html.contains("Your profile was saved."));
+    assert!(after.html.contains("Edited through the website."));
+    // The public page (the site's own token) shows it to everyone.
+    let public = reqwest::get(web.url(&format!("/staff/{id}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(public.contains("Edited through the website."));
+    // Written as Alice, with the web app as the client.
+    let hr = s.hr_token().await;
+    let history: serde_json::Value = s
+        .api(Method::GET, &format!("/staff/{id}/history"), Some(&hr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["subject"], "ajohnson");
+    assert_eq!(last["client_id"], "directory-web");
+    assert_eq!(last["token_kind"], "user");
+}
+
+#[tokio::test]
+async fn t83_a_conflict_is_shown_and_overwrites_nothing() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let tab = b.get("/profile").await;
+    let (csrf, id, etag) = (
+        hidden(&tab.html, "csrf"),
+        hidden(&tab.html, "id"),
+        hidden(&tab.html, "etag"),
+    );
+    let form = |bio: &'static str| {
+        vec![
+            ("phone", ""),
+            ("office", "Room 1"),
+            ("bio", bio),
+            ("research_interests", ""),
+        ]
+    };
+    let mut first = vec![
+        ("csrf", csrf.as_str()),
+        ("id", id.as_str()),
+        ("etag", etag.as_str()),
+    ];
+    first.extend(form("From tab one."));
+    assert_eq!(b.post("/profile", &first).await.status, 303);
+    let mut second = vec![
+        ("csrf", csrf.as_str()),
+        ("id", id.as_str()),
+        ("etag", etag.as_str()),
+    ];
+    second.extend(form("From tab two."));
+    let conflict = b.post("/profile", &second).await;
+    assert_eq!(conflict.status, 409);
+    assert!(conflict.html.contains("changed while you were editing"));
+    assert!(conflict.html.contains("From tab one.") && conflict.html.contains("From tab two."));
+    let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
+    assert_eq!(
+        record.record.bio, "From tab one.",
+        "tab one's save is not overwritten"
+    );
+}
+
+#[tokio::test]
+async fn t88_forms_without_the_token_or_from_another_site_are_refused() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let page = b.get("/profile").await;
+    let (csrf, id, etag) = (
+        hidden(&page.html, "csrf"),
+        hidden(&page.html, "id"),
+        hidden(&page.html, "etag"),
+    );
+    let fields = [
+        ("id", id.as_str()),
+        ("etag", etag.as_str()),
+        ("phone", ""),
+        ("office", "x"),
+        ("bio", "csrf"),
+        ("research_interests", ""),
+    ];
+    let mut no_token = fields.to_vec();
+    no_token.push(("csrf", "wrong"));
+    assert_eq!(b.post("/profile", &no_token).await.status, 403);
+    let mut with_token = fields.to_vec();
+    with_token.push(("csrf", csrf.as_str()));
+    let cross = b
+        .send(
+            Method::POST,
+            "/profile",
+            Some(&with_token),
+            &[("Sec-Fetch-Site", "cross-site")],
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    let evil = b
+        .send(
+            Method::POST,
+            "/profile",
+            Some(&with_token),
+            &[("Origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(evil.status, 403);
+    let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
+    assert_ne!(record.record.bio, "csrf");
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_renewed_without_the_user_noticing() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    assert_eq!(b.get("/profile").await.status, 200);
+    // Six minutes later the 5-minute access token has expired; the refresh token renews it.
+    s.advance_clocks(6 * 60);
+    web.clock.advance(6 * 60);
+    let page = b.get("/profile").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Dr Alice Johnson"));
+}
+
+#[tokio::test]
+async fn a_sign_in_that_cannot_be_renewed_sends_the_user_to_sign_in() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    // The user is disabled meanwhile: the refresh fails once the access token expires.
+    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    s.auth
+        .db
+        .disable_user(
+            &auth_server::oauth::username::Username::parse(ALICE.0).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    s.advance_clocks(6 * 60);
+    web.clock.advance(6 * 60);
+    assert_eq!(
+        b.get("/profile").await.location.as_deref(),
+        Some("/sign-in")
+    );
+    // An idle session ends too.
+    let mut ben = signed_in(&web, BEN).await;
+    web.clock.advance(31 * 60);
+    assert_eq!(
+        ben.get("/profile").await.location.as_deref(),
+        Some("/sign-in")
+    );
+}
+
+#[tokio::test]
+async fn t91_sign_out_revokes_the_sign_in_and_clears_the_session() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let page = b.get("/profile").await;
+    let csrf = hidden(&page.html, "csrf");
+    let signed_in_cookie = b.cookie.clone().unwrap();
+    let out = b
+        .send(
+            Method::POST,
+            "/sign-out",
+            Some(&[("csrf", csrf.as_str())]),
+            &[],
+        )
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/"));
+    assert!(
+        out.set_cookie.unwrap().contains("Max-Age=0"),
+        "the cookie is expired"
+    );
+    assert_eq!(
+        b.get("/profile").await.location.as_deref(),
+        Some("/sign-in")
+    );
+    // The sign-in was revoked at the authorization server: the old cookie's refresh token is
+    // dead, so once its access token expires the old cookie is signed out too.
+    let mut replay = Browser::new(&web);
+    replay.cookie = Some(signed_in_cookie);
+    s.advance_clocks(6 * 60);
+    web.clock.advance(6 * 60);
+    let replayed = replay.get("/profile").await;
+    assert_eq!(
+        replayed.location.as_deref(),
+        Some("/sign-in"),
+        "{} {}",
+        replayed.status,
+        replayed.html
+    );
+}
+
+#[tokio::test]
+async fn how_it_works_shows_both_tokens_side_by_side_when_signed_in() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let page = b.get("/how-it-works").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Your own token, live"));
+    assert!(
+        page.html.contains("&#34;ajohnson&#34;") || page.html.contains("&quot;ajohnson&quot;"),
+        "Alice's sub"
+    );
+    assert!(page.html.contains("&#34;user&#34;") || page.html.contains("&quot;user&quot;"));
+    assert!(page.html.contains("&#34;client&#34;") || page.html.contains("&quot;client&quot;"));
+}
