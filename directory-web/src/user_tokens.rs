@@ -38,6 +38,7 @@ pub struct UserTokens {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     revocation_url: String,
+    introspection_url: String,
     client_id: String,
     client_secret: SecretString,
 }
@@ -63,6 +64,7 @@ impl UserTokens {
             http,
             clock,
             revocation_url: format!("{issuer}/oauth/revoke"),
+            introspection_url: format!("{issuer}/oauth/introspect"),
             client_id: client_id.to_owned(),
             client_secret: client_secret.clone(),
         })
@@ -141,6 +143,38 @@ impl UserTokens {
             Err(RequestTokenError::ServerResponse(_)) => Ok(None),
             Err(e) => Err(SignInError::Unavailable(e.to_string())),
         }
+    }
+
+    /// Whether the authorization server still considers `user`'s access token active (RFC
+    /// 7662, asked as the client it was issued to). This is what makes a sign-out, a password
+    /// change or a disabled account end a session at once, even when an old cookie is replayed.
+    pub async fn is_active(&self, user: &SignedIn) -> Result<bool, SignInError> {
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let response = self
+            .http
+            .post(&self.introspection_url)
+            .basic_auth(
+                encode(&self.client_id),
+                Some(encode(self.client_secret.expose_secret())),
+            )
+            .form(&[
+                ("token", user.access_token.as_str()),
+                ("token_type_hint", "access_token"),
+            ])
+            .send()
+            .await
+            .map_err(|e| SignInError::Unavailable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(SignInError::Unavailable(format!(
+                "introspection answered {}",
+                response.status()
+            )));
+        }
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| SignInError::Unavailable(e.to_string()))?;
+        Ok(answer["active"] == true)
     }
 
     /// Revokes a sign-in (RFC 7009): its refresh token, and with it the whole family. Sent

@@ -190,6 +190,16 @@ pub struct ConflictRow {
     pub attempted: String,
 }
 
+impl ProfilePage {
+    /// The error of `field`, to show beside it.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
 /// `/profile`: edit one's own record (staff-editable fields).
 #[derive(Template)]
 #[template(path = "profile.html")]

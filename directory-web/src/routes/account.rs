@@ -99,6 +99,16 @@ pub async fn current_user(
             Err(e) => return Err(WebError::Unavailable(e.to_string())),
         }
     }
+    // A cookie replayed after sign-out, or a sign-in ended at the authorization server
+    // (password changed, account disabled), stops here, not when the access token expires.
+    match state.users.is_active(&user).await {
+        Ok(true) => {}
+        Ok(false) => {
+            session::end(session);
+            return Ok(None);
+        }
+        Err(e) => return Err(WebError::Unavailable(e.to_string())),
+    }
     user.last_seen = now;
     session::set_signed_in(session, &user)?;
     Ok(Some(user))
