@@ -54,6 +54,8 @@ pub enum BenchCommand {
     Api(crate::bench::api::ApiBenchArgs),
     /// The HR import: rows per second of a 10,000-row export.
     HrSync(crate::bench::hr_sync::HrSyncBenchArgs),
+    /// The website: staff pages per second beside the API's trivial endpoint.
+    Web(crate::bench::web::WebBenchArgs),
 }
 
 /// Runs the demo until Ctrl-C, or another command.
@@ -66,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench(BenchCommand::HrSync(args))) => {
             return crate::bench::hr_sync::run(args).await;
         }
+        Some(Command::Bench(BenchCommand::Web(args))) => return crate::bench::web::run(args).await,
         Some(Command::HrSync(args)) => {
             let summary = crate::hr_sync::run(&args).await?;
             println!(

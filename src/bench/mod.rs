@@ -5,3 +5,4 @@ pub mod api;
 pub mod auth;
 pub mod hr_sync;
 mod load;
+pub mod web;
