@@ -141,7 +141,9 @@ impl Application {
                         .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "no-referrer"))
+                        // `same-origin`: no referrer leaves the site, yet the site's own form posts keep a
+                        // real `Origin` (with `no-referrer`, browsers send `Origin: null`).
+                        .add(("Referrer-Policy", "same-origin"))
                         .add(("Cross-Origin-Opener-Policy", "same-origin"))
                         .add((
                             "Permissions-Policy",

@@ -21,5 +21,6 @@ mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
 mod hr_sync;
+mod web_browser;
 mod web_public;
 mod web_staff;

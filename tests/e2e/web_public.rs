@@ -32,7 +32,7 @@ fn assert_security_headers(headers: &reqwest::header::HeaderMap) {
     );
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(h("x-content-type-options"), "nosniff");
-    assert_eq!(h("referrer-policy"), "no-referrer");
+    assert_eq!(h("referrer-policy"), "same-origin");
     assert_eq!(h("x-frame-options"), "DENY");
 }
 

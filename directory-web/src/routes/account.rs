@@ -39,14 +39,15 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Refuses a state-changing request sent from another site (Fetch Metadata, then `Origin`).
+/// Refuses a state-changing request sent from another site. Browsers that send Fetch
+/// Metadata are trusted on it (`same-origin`, or `none` for a user-initiated request);
+/// otherwise an `Origin` header, when present, must be this site's.
 fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
-    let fetch_site = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
-    if fetch_site.is_some_and(|s| s == "cross-site" || s == "same-site") {
-        return Err(WebError::Forbidden);
+    if let Some(fetch_site) = req.headers().get("sec-fetch-site") {
+        return match fetch_site.to_str() {
+            Ok("same-origin" | "none") => Ok(()),
+            _ => Err(WebError::Forbidden),
+        };
     }
     if let Some(origin) = req
         .headers()

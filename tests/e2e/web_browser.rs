@@ -1,0 +1,167 @@
+//! A real browser (Debian's headless Chromium, driven through chromedriver by fantoccini):
+//! a member of staff signs in, edits their bio, sees it on the public page and signs out.
+//! Screenshots of the main pages are saved under `target/screenshots/`.
+//!
+//! It needs `chromium` and `chromium-driver`, which `.ci/run` installs; `cargo test` lists it
+//! as ignored, and `.ci/run` runs it with `--ignored`.
+
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::*;
+
+async fn save_screenshot(client: &fantoccini::Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn wait_for_path(client: &fantoccini::Client, path: &str) {
+    for _ in 0..100 {
+        if client.current_url().await.unwrap().path() == path {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let source = client.source().await.unwrap_or_default();
+    let start = source.find("<main").unwrap_or(0);
+    panic!(
+        "the browser never reached {path}: it is at {}, showing {}",
+        client.current_url().await.unwrap(),
+        &source[start..(start + 1500).min(source.len())]
+    );
+}
+
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        drop(self.0.kill());
+        drop(self.0.wait());
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
+async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _driver = Driver(
+        std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver is not installed (apt-get install chromium chromium-driver)"),
+    );
+    let webdriver = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{webdriver}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1100"]
+        }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("chromedriver did not start a Chromium session");
+
+    client.goto(&web.url("/")).await.unwrap();
+    assert!(client.source().await.unwrap().contains("Dr Alice Johnson"));
+    save_screenshot(&client, "directory").await;
+    client.goto(&web.url("/how-it-works")).await.unwrap();
+    save_screenshot(&client, "how-it-works").await;
+
+    client.goto(&web.url("/sign-in")).await.unwrap();
+    save_screenshot(&client, "sign-in").await;
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(ALICE.0)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ALICE.1)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&client, "/profile").await;
+
+    let bio = client.find(Locator::Id("bio")).await.unwrap();
+    bio.clear().await.unwrap();
+    bio.send_keys("Edited in a real browser.").await.unwrap();
+    save_screenshot(&client, "profile").await;
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&client, "/profile").await;
+    assert!(
+        client
+            .source()
+            .await
+            .unwrap()
+            .contains("Your profile was saved.")
+    );
+
+    let id = s.staff_id(ALICE.0).await;
+    client
+        .goto(&web.url(&format!("/staff/{id}")))
+        .await
+        .unwrap();
+    let public = client.source().await.unwrap();
+    assert!(public.contains("Edited in a real browser."));
+    assert!(
+        public.contains("Your profile"),
+        "the header shows the signed-in member of staff"
+    );
+    save_screenshot(&client, "staff-page").await;
+
+    client
+        .find(Locator::Css(".nav-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&client, "/").await;
+    assert!(
+        client.source().await.unwrap().contains("Staff sign in"),
+        "signed out"
+    );
+    client.goto(&web.url("/profile")).await.unwrap();
+    wait_for_path(&client, "/sign-in").await;
+    client.close().await.unwrap();
+}
