@@ -230,6 +230,15 @@ impl TestStack {
     /// Starts a website for this stack, as the `directory-web` client, against `api_url`
     /// (normally this stack's API).
     pub async fn start_web_with_api(&self, api_url: &str) -> WebServer {
+        self.start_web_configured(api_url, |_| {}).await
+    }
+
+    /// Starts a website whose settings `configure` adjusts first.
+    pub async fn start_web_configured(
+        &self,
+        api_url: &str,
+        configure: impl FnOnce(&mut directory_web::config::Settings),
+    ) -> WebServer {
         let clock = Arc::new(directory_web::clock::ManualClock::at(self.auth.clock.now()));
         let mut settings = directory_web::config::Settings::new(
             "127.0.0.1:0".parse().unwrap(),
@@ -239,6 +248,7 @@ impl TestStack {
             &self.web.secret,
         );
         settings.workers = Some(1);
+        configure(&mut settings);
         let app = directory_web::startup::Application::build_with_clock(settings, clock.clone())
             .await
             .unwrap();

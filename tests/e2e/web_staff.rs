@@ -487,3 +487,36 @@ async fn how_it_works_shows_both_tokens_side_by_side_when_signed_in() {
     assert!(page.html.contains("&#34;user&#34;") || page.html.contains("&quot;user&quot;"));
     assert!(page.html.contains("&#34;client&#34;") || page.html.contains("&quot;client&quot;"));
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_sends_the_user_to_sign_in() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    // A day later at the authorization server the sign-in (24 h at most) is over; the site's
+    // access token has expired too, and its renewal fails.
+    s.advance_clocks(25 * 3600);
+    web.clock.advance(6 * 60);
+    assert_eq!(
+        b.get("/profile").await.location.as_deref(),
+        Some("/sign-in")
+    );
+}
+
+#[tokio::test]
+async fn t87_over_https_the_session_cookie_is_secure_and_host_prefixed() {
+    let s = TestStack::start().await;
+    let api = s.api.base.clone();
+    let web = s
+        .start_web_configured(&api, |settings| {
+            settings.public_url = "https://directory.example.edu".into()
+        })
+        .await;
+    let r = reqwest::get(web.url("/sign-in")).await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}
