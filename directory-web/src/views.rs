@@ -109,6 +109,8 @@ pub struct StaffPage {
     pub research_interests: Vec<String>,
     /// When the record last changed (RFC 3339).
     pub updated_at: String,
+    /// The same, for people ("26 November 2026").
+    pub updated_display: String,
 }
 
 /// One claim of a decoded token, for the teaching page.

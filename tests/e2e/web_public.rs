@@ -82,6 +82,10 @@ async fn a_visitor_browses_searches_and_opens_a_page() {
     assert_security_headers(&headers);
     assert!(html.contains("Research Technician") && html.contains("bokafor@example.edu"));
     assert!(html.contains("NMR spectroscopy"));
+    assert!(
+        shows_a_readable_update_date(&html),
+        "the last update is shown as a date people read"
+    );
 
     let (status, css, headers) = page(&web, &s.http, "/static/site.css").await;
     assert_eq!(status, 200);
@@ -92,6 +96,10 @@ async fn a_visitor_browses_searches_and_opens_a_page() {
             .starts_with("text/css")
     );
     assert!(css.len() > 500);
+    let (status, icon, headers) = page(&web, &s.http, "/favicon.ico").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert!(icon.starts_with("<svg"));
     let (status, html, _) = page(&web, &s.http, "/how-it-works").await;
     assert_eq!(status, 200);
     assert!(html.contains("directory:read") && html.contains("RFC 9700"));
@@ -101,6 +109,29 @@ async fn a_visitor_browses_searches_and_opens_a_page() {
         !html.contains(&app_token[..40]),
         "the raw token is never shown"
     );
+}
+
+/// Whether the page shows "Last updated <day> <Month> <year>".
+fn shows_a_readable_update_date(html: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    html.find("Last updated").is_some_and(|i| {
+        MONTHS
+            .iter()
+            .any(|m| html[i..(i + 200).min(html.len())].contains(m))
+    })
 }
 
 #[tokio::test]

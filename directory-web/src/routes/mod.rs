@@ -18,6 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/profile", web::post().to(account::save_profile))
         .route("/sign-out", web::post().to(account::sign_out))
         .route("/static/site.css", web::get().to(assets::stylesheet))
+        .route("/static/favicon.svg", web::get().to(assets::favicon))
+        .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics));

@@ -233,9 +233,36 @@ pub async fn staff(
         email: record.email,
         phone: record.phone,
         office: record.office,
+        updated_display: human_date(&record.updated_at),
         updated_at: record.updated_at,
     };
     html(&page)
+}
+
+/// "26 November 2026" for an RFC 3339 time (the date part; the raw value otherwise).
+fn human_date(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = rfc3339.get(..10).unwrap_or_default().split('-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return rfc3339.to_owned();
+    };
+    match (month.parse::<usize>(), day.parse::<u32>()) {
+        (Ok(m @ 1..=12), Ok(d)) => format!("{d} {} {year}", MONTHS[m - 1]),
+        _ => rfc3339.to_owned(),
+    }
 }
 
 /// What each claim of an access token means, for the teaching page.
