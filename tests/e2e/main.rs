@@ -20,6 +20,7 @@ mod auth_password_grant;
 mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
+mod docs_walkthrough;
 mod hr_sync;
 mod web_browser;
 mod web_public;

@@ -35,6 +35,20 @@ async fn wait_for_path(client: &fantoccini::Client, path: &str) {
     );
 }
 
+/// Waits until the page shows `text` (a form post and its redirect take a moment).
+async fn wait_for_text(client: &fantoccini::Client, text: &str) {
+    for _ in 0..100 {
+        if client.source().await.unwrap_or_default().contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the page never showed {text:?}: it is at {}",
+        client.current_url().await.unwrap()
+    );
+}
+
 struct Driver(std::process::Child);
 
 impl Drop for Driver {
