@@ -141,13 +141,11 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    wait_for_path(&client, "/profile").await;
-    assert!(
-        client
-            .source()
-            .await
-            .unwrap()
-            .contains("Your profile was saved.")
+    wait_for_text(&client, "Your profile was saved.").await;
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/profile",
+        "Post/Redirect/Get"
     );
 
     let id = s.staff_id(ALICE.0).await;
@@ -170,10 +168,11 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    wait_for_path(&client, "/").await;
-    assert!(
-        client.source().await.unwrap().contains("Staff sign in"),
-        "signed out"
+    wait_for_text(&client, "Staff sign in").await;
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/",
+        "signed out, back home"
     );
     client.goto(&web.url("/profile")).await.unwrap();
     wait_for_path(&client, "/sign-in").await;
