@@ -22,32 +22,6 @@ async fn callers(s: &TestStack) -> Callers {
     }
 }
 
-async fn etag_of(s: &TestStack, id: i64, token: &str) -> String {
-    let r = s
-        .api(Method::GET, &format!("/staff/{id}"), Some(token))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    header(&r, "etag").unwrap().to_owned()
-}
-
-async fn patch(
-    s: &TestStack,
-    id: i64,
-    token: Option<&str>,
-    if_match: Option<&str>,
-    body: Value,
-) -> reqwest::Response {
-    let mut r = s
-        .api(Method::PATCH, &format!("/staff/{id}"), token)
-        .json(&body);
-    if let Some(tag) = if_match {
-        r = r.header("If-Match", tag);
-    }
-    r.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn reading_the_directory_needs_a_token_of_either_kind() {
     let s = TestStack::start().await;

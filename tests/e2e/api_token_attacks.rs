@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     ALICE, TestDb, TestStack, assert_invalid_token, assert_problem, assert_unauthenticated, basic,
-    claims as jwt_claims, header, jwt_header, start_api,
+    claims as jwt_claims, header, jwt_header, start_api, text_of,
 };
 
 /// The API's identifier.
@@ -217,15 +217,7 @@ async fn assert_refused(s: &TestStack, case: &str, token: &str, reason: &str) ->
 
 /// The auth server's count of JWKS requests answered 200, from its `/metrics`.
 async fn jwks_fetches(s: &TestStack) -> u64 {
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s.http, &s.url("/metrics")).await;
     text.lines()
         .filter(|l| {
             l.starts_with("http_request_duration_seconds_count{")

@@ -185,15 +185,7 @@ async fn health_readiness_and_metrics_answer() {
         "unsupported_grant_type",
     )
     .await;
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s.http, &s.url("/metrics")).await;
     assert!(
         text.contains(
             r#"oauth_tokens_issued_total{grant="client_credentials",client="directory-web"} 1"#

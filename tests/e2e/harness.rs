@@ -12,7 +12,7 @@ use auth_server::startup::Application;
 use auth_server::store::Db;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 use sqlx::Connection as _;
@@ -603,4 +603,164 @@ pub fn claims(jwt: &str) -> Value {
 pub fn jwt_header(jwt: &str) -> Value {
     let header = jwt.split('.').next().expect("a JWT");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+// A browser for the website, and the API calls that edit a record.
+
+/// A browser with one cookie (the session), following no redirects.
+pub struct Browser<'a> {
+    web: &'a WebServer,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+/// What the browser got back.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookie: Option<String>,
+    pub html: String,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(web: &'a WebServer) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            web,
+            http,
+            cookie: None,
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.http.request(method, self.web.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie.clone());
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        if let Some(form) = form {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookie = r
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        if let Some(set) = &set_cookie {
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') || set.contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        Page {
+            status,
+            location,
+            set_cookie,
+            html: r.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form), &[]).await
+    }
+}
+
+/// The value of a hidden input in a page (an ETag's quotes unescaped).
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+}
+
+/// A browser signed in on the website as `user`.
+pub async fn signed_in<'a>(web: &'a WebServer, (user, password): (&str, &str)) -> Browser<'a> {
+    let mut b = Browser::new(web);
+    let form = b.get("/sign-in").await;
+    let csrf = hidden(&form.html, "csrf");
+    let r = b
+        .post(
+            "/sign-in",
+            &[("csrf", &csrf), ("username", user), ("password", password)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/profile"));
+    b
+}
+
+/// The current `ETag` of record `id`, read with `token`.
+pub async fn etag_of(s: &TestStack, id: i64, token: &str) -> String {
+    let r = s
+        .api(Method::GET, &format!("/staff/{id}"), Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    header(&r, "etag").unwrap().to_owned()
+}
+
+/// `PATCH /staff/{id}`, with a bearer token and an `If-Match` when given.
+pub async fn patch(
+    s: &TestStack,
+    id: i64,
+    token: Option<&str>,
+    if_match: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
+    let mut r = s
+        .api(Method::PATCH, &format!("/staff/{id}"), token)
+        .json(&body);
+    if let Some(tag) = if_match {
+        r = r.header("If-Match", tag);
+    }
+    r.send().await.unwrap()
+}
+
+/// The site's count of token requests, from its `/metrics`.
+pub async fn web_app_token_requests(web: &WebServer, http: &reqwest::Client) -> u64 {
+    let text = text_of(http, &web.url("/metrics")).await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("web_app_token_requests_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no token counter in {text}"))
+}
+
+/// The body of `GET url`, which must answer 200 (a `/metrics` page, say).
+pub async fn text_of(http: &reqwest::Client, url: &str) -> String {
+    let r = http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.text().await.unwrap()
 }

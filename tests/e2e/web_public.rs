@@ -36,15 +36,6 @@ fn assert_security_headers(headers: &reqwest::header::HeaderMap) {
     assert_eq!(h("x-frame-options"), "DENY");
 }
 
-async fn token_requests(web: &WebServer, http: &reqwest::Client) -> u64 {
-    let (_, text, _) = page(web, http, "/metrics").await;
-    text.lines()
-        .find(|l| l.starts_with("web_app_token_requests_total "))
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no token counter in {text}"))
-}
-
 #[tokio::test]
 async fn a_visitor_browses_searches_and_opens_a_page() {
     let s = TestStack::start().await;
@@ -206,7 +197,7 @@ async fn five_hundred_concurrent_page_views_make_one_token_request() {
             .iter()
             .all(|r| r.as_ref().is_ok_and(|r| r.status() == 200))
     );
-    assert_eq!(token_requests(&web, &s.http).await, 1);
+    assert_eq!(web_app_token_requests(&web, &s.http).await, 1);
 }
 
 #[tokio::test]
@@ -217,11 +208,11 @@ async fn the_sites_token_is_renewed_shortly_before_it_expires() {
     // 15 minutes, renewed 30 seconds before the end: at 14:40 the old one still serves.
     web.clock.advance(14 * 60 + 20);
     assert_eq!(page(&web, &s.http, "/").await.0, 200);
-    assert_eq!(token_requests(&web, &s.http).await, 1);
+    assert_eq!(web_app_token_requests(&web, &s.http).await, 1);
     web.clock.advance(15);
     s.advance_clocks(14 * 60 + 35);
     assert_eq!(page(&web, &s.http, "/").await.0, 200);
-    assert_eq!(token_requests(&web, &s.http).await, 2);
+    assert_eq!(web_app_token_requests(&web, &s.http).await, 2);
 }
 
 #[tokio::test]
@@ -233,7 +224,7 @@ async fn a_token_the_api_refuses_is_renewed_once() {
     // the site still believes valid. It renews once and the page is served.
     s.advance_clocks(20 * 60);
     assert_eq!(page(&web, &s.http, "/").await.0, 200);
-    assert_eq!(token_requests(&web, &s.http).await, 2);
+    assert_eq!(web_app_token_requests(&web, &s.http).await, 2);
 }
 
 #[tokio::test]
