@@ -1,14 +1,19 @@
-//! `docs/2-walkthrough.md` runs as written: every `sh` block is executed in order, in one shell,
-//! against a fresh demo (seeded exactly as `cargo run` seeds it), and what each block prints must
-//! match the `text` block after it, where `…` stands for anything. The page cannot go stale.
+//! `docs/1-two-grants.md`, `docs/2-walkthrough.md` and `docs/3-what-separation-stops.md` run as
+//! written: every `sh` block
+//! of a page is executed in order, in one shell, against a fresh demo of its own (seeded exactly as
+//! `cargo run` seeds it), and what each block prints must match the `text` block after it, where
+//! `…` stands for anything. The pages cannot go stale. (`console` blocks are shown, not run.)
 //!
-//! It needs `curl` and `jq`; `cargo test` lists it as ignored, `.ci/run` installs `jq` and runs it.
+//! They need `curl`, `jq`, `openssl` and `python3`; `cargo test` lists them as ignored, `.ci/run` installs
+//! `jq` and runs them.
 
 use std::sync::Arc;
 
 use crate::harness::*;
 
+const GRANTS: &str = include_str!("../../docs/1-two-grants.md");
 const WALKTHROUGH: &str = include_str!("../../docs/2-walkthrough.md");
+const SEPARATION: &str = include_str!("../../docs/3-what-separation-stops.md");
 
 /// The `sh` blocks, each with the `text` block that follows it, if any.
 fn blocks(markdown: &str) -> Vec<(String, Option<String>)> {
@@ -44,10 +49,28 @@ fn pattern(expected: &str, auth: &str, api: &str) -> regex::Regex {
 }
 
 #[tokio::test]
+#[ignore = "needs curl, jq and python3: .ci/run installs them and runs it with --ignored"]
+async fn docs_grants_runs_as_written() {
+    runs_as_written("grants", GRANTS, 5).await;
+}
+
+#[tokio::test]
 #[ignore = "needs curl and jq: .ci/run installs jq and runs it with --ignored"]
 async fn docs_walkthrough_runs_as_written() {
+    runs_as_written("walkthrough", WALKTHROUGH, 10).await;
+}
+
+#[tokio::test]
+#[ignore = "needs curl, jq and openssl: .ci/run installs jq and runs it with --ignored"]
+async fn docs_separation_runs_as_written() {
+    runs_as_written("separation", SEPARATION, 15).await;
+}
+
+/// Runs every `sh` block of `markdown` (which has at least `min_blocks` of them) in one shell
+/// against a fresh demo, and checks what each prints against the `text` block after it.
+async fn runs_as_written(name: &str, markdown: &str, min_blocks: usize) {
     // The demo's own seeding: its fixed clients and users, and the 60 demo staff.
-    let auth_db = TestDb::fresh("walkthrough_auth").await;
+    let auth_db = TestDb::fresh(&format!("{name}_auth")).await;
     let db = auth_server::store::Db::connect(&auth_db.url).await.unwrap();
     db.migrate().await.unwrap();
     let now = auth_server::clock::Clock::now(&auth_server::clock::SystemClock);
@@ -66,10 +89,17 @@ async fn docs_walkthrough_runs_as_written() {
     tokio::spawn(auth.run_until_stopped());
     let api = start_api(&auth_url, now, |_| {}).await;
 
-    let blocks = blocks(WALKTHROUGH);
-    assert!(blocks.len() >= 10, "the walkthrough has its blocks");
+    let blocks = blocks(markdown);
+    assert!(
+        blocks.len() >= min_blocks,
+        "{name}: the page has its blocks"
+    );
     let mut script = String::new();
     for (i, (commands, _)) in blocks.iter().enumerate() {
+        // Pages that name the default addresses in their commands are pointed at this demo.
+        let commands = commands
+            .replace("http://127.0.0.1:8082", &auth_url)
+            .replace("http://127.0.0.1:8081", &api.base);
         script.push_str(&format!("echo '@@block {i}@@'\n{commands}\n"));
     }
     let (auth_env, api_env) = (auth_url.clone(), api.base.clone());
@@ -88,16 +118,20 @@ async fn docs_walkthrough_runs_as_written() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         !stderr.contains("command not found"),
-        "curl and jq are needed: {stderr}"
+        "curl, jq and openssl are needed: {stderr}"
     );
     let printed: Vec<&str> = stdout.split("@@block ").skip(1).collect();
-    assert_eq!(printed.len(), blocks.len(), "every block ran: {stderr}");
+    assert_eq!(
+        printed.len(),
+        blocks.len(),
+        "{name}: every block ran: {stderr}"
+    );
     for (i, ((commands, expected), out)) in blocks.iter().zip(printed).enumerate() {
         let out = out.split_once("@@\n").map_or("", |(_, rest)| rest);
         if let Some(expected) = expected {
             assert!(
                 pattern(expected, &auth_url, &api.base).is_match(out.trim_end()),
-                "block {i} printed something else.\ncommands:\n{commands}\nexpected:\n{expected}\nprinted:\n{out}\nstderr:\n{stderr}"
+                "{name}: block {i} printed something else.\ncommands:\n{commands}\nexpected:\n{expected}\nprinted:\n{out}\nstderr:\n{stderr}"
             );
         }
     }
