@@ -22,6 +22,7 @@ mod auth_revocation;
 mod auth_token_endpoint;
 mod docs_walkthrough;
 mod hr_sync;
+mod launcher;
 mod story;
 mod web_browser;
 mod web_public;
