@@ -1,45 +1,4 @@
-//! Time, passed in through the service state so that tests control it and never sleep.
+//! Time, passed in through the service state so that tests control it and never sleep (shared by
+//! the three services).
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// A source of the current time in Unix seconds.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Now, in Unix seconds.
-    fn now(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-}
-
-/// A clock that moves only when told to.
-#[derive(Debug)]
-pub struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    /// A clock showing `unix_seconds`.
-    pub fn at(unix_seconds: i64) -> Self {
-        Self(AtomicI64::new(unix_seconds))
-    }
-
-    /// Moves the clock by `seconds`.
-    pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+pub use service_kit::clock::{Clock, ManualClock, SystemClock};

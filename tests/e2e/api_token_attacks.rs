@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use auth_server::clock::Clock as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use directory_api::clock::Clock as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
