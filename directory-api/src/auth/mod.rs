@@ -180,65 +180,66 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, ApiError> {
 
 type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
+/// Implements `FromRequest` for an extractor that authenticates the bearer token and then
+/// decides, with its `authorize(Principal)`, whether the caller qualifies.
+macro_rules! authorized_extractor {
+    ($extractor:ident) => {
+        impl FromRequest for $extractor {
+            type Error = ApiError;
+            type Future = Extracting<Self>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move { Self::authorize(authenticate(req).await?) })
+            }
+        }
+    };
+}
+
 /// Any caller holding `directory:read`.
 #[derive(Debug)]
 pub struct Reader(pub Principal);
 
-impl FromRequest for Reader {
-    type Error = ApiError;
-    type Future = Extracting<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let p = authenticate(req).await?;
-            p.require(Scope::DirectoryRead)?;
-            Ok(Reader(p))
-        })
+impl Reader {
+    fn authorize(p: Principal) -> Result<Self, ApiError> {
+        p.require(Scope::DirectoryRead)?;
+        Ok(Self(p))
     }
 }
+
+authorized_extractor!(Reader);
 
 /// A signed-in member of staff holding `directory:read`.
 #[derive(Debug)]
 pub struct StaffMember(pub Principal);
 
-impl FromRequest for StaffMember {
-    type Error = ApiError;
-    type Future = Extracting<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let p = authenticate(req).await?;
-            if p.kind != TokenKind::User {
-                return Err(ApiError::UserTokenRequired);
-            }
-            p.require(Scope::DirectoryRead)?;
-            Ok(StaffMember(p))
-        })
+impl StaffMember {
+    fn authorize(p: Principal) -> Result<Self, ApiError> {
+        if p.kind != TokenKind::User {
+            return Err(ApiError::UserTokenRequired);
+        }
+        p.require(Scope::DirectoryRead)?;
+        Ok(Self(p))
     }
 }
+
+authorized_extractor!(StaffMember);
 
 /// A machine client holding `directory:admin` (the HR import). A user token never qualifies,
 /// whatever its scopes.
 #[derive(Debug)]
 pub struct Administrator(pub Principal);
 
-impl FromRequest for Administrator {
-    type Error = ApiError;
-    type Future = Extracting<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let p = authenticate(req).await?;
-            if p.kind != TokenKind::Client || !p.scopes.contains(Scope::DirectoryAdmin) {
-                return Err(ApiError::InsufficientScope(Scope::DirectoryAdmin.as_str()));
-            }
-            Ok(Administrator(p))
-        })
+impl Administrator {
+    fn authorize(p: Principal) -> Result<Self, ApiError> {
+        if p.kind != TokenKind::Client || !p.scopes.contains(Scope::DirectoryAdmin) {
+            return Err(ApiError::InsufficientScope(Scope::DirectoryAdmin.as_str()));
+        }
+        Ok(Self(p))
     }
 }
+
+authorized_extractor!(Administrator);
 
 /// Who may change a record: an administrator (any record, every field), or a member of staff
 /// with `profile:write` (their own record, staff-editable fields; the handler checks both).
@@ -259,27 +260,20 @@ impl Editor {
     }
 }
 
-impl FromRequest for Editor {
-    type Error = ApiError;
-    type Future = Extracting<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let p = authenticate(req).await?;
-            match p.kind {
-                TokenKind::Client if p.scopes.contains(Scope::DirectoryAdmin) => {
-                    Ok(Editor::Admin(p))
-                }
-                // A client without admin scope, or a user without profile:write: editing a
-                // profile takes a member of staff's token with profile:write (RFC 9700
-                // §4.15: the kind of token is checked, not just `sub`).
-                TokenKind::Client => Err(ApiError::InsufficientScope(Scope::ProfileWrite.as_str())),
-                TokenKind::User => {
-                    p.require(Scope::ProfileWrite)?;
-                    Ok(Editor::Owner(p))
-                }
+impl Editor {
+    fn authorize(p: Principal) -> Result<Self, ApiError> {
+        match p.kind {
+            TokenKind::Client if p.scopes.contains(Scope::DirectoryAdmin) => Ok(Self::Admin(p)),
+            // A client without admin scope, or a user without profile:write: editing a
+            // profile takes a member of staff's token with profile:write (RFC 9700
+            // §4.15: the kind of token is checked, not just `sub`).
+            TokenKind::Client => Err(ApiError::InsufficientScope(Scope::ProfileWrite.as_str())),
+            TokenKind::User => {
+                p.require(Scope::ProfileWrite)?;
+                Ok(Self::Owner(p))
             }
-        })
+        }
     }
 }
+
+authorized_extractor!(Editor);
