@@ -8,7 +8,7 @@ use auth_server::clock::{Clock as _, SystemClock};
 use auth_server::store::Db;
 use clap::{Parser, Subcommand};
 
-use crate::demo;
+use crate::{demo, stack};
 
 /// The Staff Directory demo: every service in one process, on SQLite under the data folder.
 #[derive(Debug, Parser)]
@@ -100,39 +100,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     directory.close().await;
 
     // The auth server first: the API fetches its keys as it starts.
-    let auth = auth_server::startup::Application::build(auth_server::config::Settings::new(
-        auth_url,
-        cli.auth_bind,
-    ))
-    .await?;
-    let issuer = auth.issuer().to_owned();
-    let auth_handle = auth.handle();
-    let auth_task = tokio::spawn(auth.run_until_stopped());
-    let api = directory_api::startup::Application::build(directory_api::config::Settings::new(
-        api_url,
-        cli.api_bind,
-        issuer.clone(),
-    ))
-    .await?;
-    let api_url = format!("http://{}", api.address());
-    let api_task = tokio::spawn(api.run_until_stopped());
-    let web = directory_web::startup::Application::build(directory_web::config::Settings::new(
-        cli.web_bind,
-        &api_url,
-        &issuer,
-        demo::WEB_CLIENT_ID,
-        demo::WEB_CLIENT_SECRET,
-    ))
-    .await?;
-    let web_url = format!("http://{}", web.address());
-    let web_task = tokio::spawn(web.run_until_stopped());
+    let (issuer, auth) = stack::auth(auth_url, cli.auth_bind).await?;
+    let (api_url, api) = stack::api(api_url, cli.api_bind, &issuer).await?;
+    let (web_url, web) = stack::web(cli.web_bind, &api_url, &issuer).await?;
     print_banner(&web_url, &issuer, &api_url);
     // Each server stops on Ctrl-C (SIGINT) or SIGTERM by itself; wait for all three.
-    let (web_result, api_result, auth_result) = tokio::join!(web_task, api_task, auth_task);
-    drop(auth_handle);
-    web_result??;
-    api_result??;
-    auth_result??;
+    let (web_result, api_result, auth_result) =
+        tokio::join!(web.stopped(), api.stopped(), auth.stopped());
+    web_result?;
+    api_result?;
+    auth_result?;
     println!("stopped");
     Ok(())
 }

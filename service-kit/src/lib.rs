@@ -1,6 +1,7 @@
-//! What the Staff Directory's three services share and that belongs to none of them: the clock
-//! they read the time from, and how they log. Each service re-exports these as its own `clock`
-//! and `telemetry` modules, so that none depends on another service's crate.
+//! What the Staff Directory's services share and that belongs to none of them: the clock they
+//! read the time from, how they log, and how they open their database. Each service re-exports
+//! these as its own modules, so that none depends on another service's crate.
 
 pub mod clock;
+pub mod db;
 pub mod telemetry;

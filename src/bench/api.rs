@@ -195,23 +195,8 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     );
     api_db.close().await;
 
-    let auth = auth_server::startup::Application::build(auth_server::config::Settings::new(
-        auth_url,
-        ([127, 0, 0, 1], 0).into(),
-    ))
-    .await?;
-    let issuer = auth.issuer().to_owned();
-    let auth_handle = auth.handle();
-    let auth_task = tokio::spawn(auth.run_until_stopped());
-    let api = directory_api::startup::Application::build(directory_api::config::Settings::new(
-        api_url,
-        ([127, 0, 0, 1], 0).into(),
-        issuer.clone(),
-    ))
-    .await?;
-    let base = format!("http://{}", api.address());
-    let api_handle = api.handle();
-    let api_task = tokio::spawn(api.run_until_stopped());
+    let (issuer, auth) = crate::stack::auth(auth_url, ([127, 0, 0, 1], 0).into()).await?;
+    let (base, api) = crate::stack::api(api_url, ([127, 0, 0, 1], 0).into(), &issuer).await?;
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency + 2)
@@ -238,10 +223,8 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     );
     let rows = measure(&args, &http, &base, &token).await;
 
-    api_handle.stop(true).await;
-    auth_handle.stop(true).await;
-    api_task.await.context("the API task failed")??;
-    auth_task.await.context("the auth server task failed")??;
+    api.stop().await?;
+    auth.stop().await?;
     drop(dir);
     print_table(&rows?);
     Ok(())

@@ -43,23 +43,8 @@ pub async fn run(args: HrSyncBenchArgs) -> anyhow::Result<()> {
     auth_db.close().await;
     let api_url = format!("sqlite://{}", dir.path().join("directory.db").display());
 
-    let auth = auth_server::startup::Application::build(auth_server::config::Settings::new(
-        auth_url,
-        ([127, 0, 0, 1], 0).into(),
-    ))
-    .await?;
-    let issuer = auth.issuer().to_owned();
-    let auth_handle = auth.handle();
-    let auth_task = tokio::spawn(auth.run_until_stopped());
-    let api = directory_api::startup::Application::build(directory_api::config::Settings::new(
-        api_url,
-        ([127, 0, 0, 1], 0).into(),
-        issuer.clone(),
-    ))
-    .await?;
-    let base = format!("http://{}", api.address());
-    let api_handle = api.handle();
-    let api_task = tokio::spawn(api.run_until_stopped());
+    let (issuer, auth) = crate::stack::auth(auth_url, ([127, 0, 0, 1], 0).into()).await?;
+    let (base, api) = crate::stack::api(api_url, ([127, 0, 0, 1], 0).into(), &issuer).await?;
 
     let mut file = tempfile::NamedTempFile::new()?;
     writeln!(file, "username,display_name,job_title,department,email")?;
@@ -83,10 +68,8 @@ pub async fn run(args: HrSyncBenchArgs) -> anyhow::Result<()> {
     };
     let rows = measure(&args, &sync_args, &base, &issuer, secret.expose_secret()).await;
 
-    api_handle.stop(true).await;
-    auth_handle.stop(true).await;
-    api_task.await.context("the API task failed")??;
-    auth_task.await.context("the auth server task failed")??;
+    api.stop().await?;
+    auth.stop().await?;
     println!(
         "HR import benchmark: {} CPUs, SQLite, {} rows, {} changes at once",
         std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -46,33 +46,9 @@ pub async fn run(args: WebBenchArgs) -> anyhow::Result<()> {
     directory.close().await;
 
     let loopback = ([127, 0, 0, 1], 0).into();
-    let auth = auth_server::startup::Application::build(auth_server::config::Settings::new(
-        auth_url, loopback,
-    ))
-    .await?;
-    let issuer = auth.issuer().to_owned();
-    let auth_handle = auth.handle();
-    let auth_task = tokio::spawn(auth.run_until_stopped());
-    let api = directory_api::startup::Application::build(directory_api::config::Settings::new(
-        api_url,
-        loopback,
-        issuer.clone(),
-    ))
-    .await?;
-    let api_base = format!("http://{}", api.address());
-    let api_handle = api.handle();
-    let api_task = tokio::spawn(api.run_until_stopped());
-    let web = directory_web::startup::Application::build(directory_web::config::Settings::new(
-        loopback,
-        &api_base,
-        &issuer,
-        demo::WEB_CLIENT_ID,
-        demo::WEB_CLIENT_SECRET,
-    ))
-    .await?;
-    let web_base = format!("http://{}", web.address());
-    let web_handle = web.handle();
-    let web_task = tokio::spawn(web.run_until_stopped());
+    let (issuer, auth) = crate::stack::auth(auth_url, loopback).await?;
+    let (api_base, api) = crate::stack::api(api_url, loopback, &issuer).await?;
+    let (web_base, web) = crate::stack::web(loopback, &api_base, &issuer).await?;
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency + 2)
@@ -136,12 +112,9 @@ pub async fn run(args: WebBenchArgs) -> anyhow::Result<()> {
         .unwrap_or("?")
         .to_owned();
 
-    web_handle.stop(true).await;
-    api_handle.stop(true).await;
-    auth_handle.stop(true).await;
-    web_task.await.context("the website task failed")??;
-    api_task.await.context("the API task failed")??;
-    auth_task.await.context("the auth server task failed")??;
+    web.stop().await?;
+    api.stop().await?;
+    auth.stop().await?;
 
     let staff_ratio = healthz.share(&staff);
     let staff_verdict = verdict(staff_ratio.map(|r| r >= PAGE_GOAL), staff.errors);

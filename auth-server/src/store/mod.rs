@@ -7,24 +7,12 @@ pub mod refresh;
 pub mod throttle;
 pub mod users;
 
-use std::str::FromStr as _;
-use std::time::Duration;
-
 use anyhow::Context as _;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor as _};
+pub use service_kit::db::{Backend, is_unique_violation};
+use sqlx::AnyPool;
 
 /// The migrations of this service, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// The database backend in use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// An embedded SQLite file.
-    Sqlite,
-    /// A PostgreSQL server.
-    Postgres,
-}
 
 /// A handle on the auth server's database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -33,52 +21,11 @@ pub struct Db {
     backend: Backend,
 }
 
-/// Whether a database error is a unique-constraint violation (an insert of an existing key).
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
 impl Db {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created, WAL mode) or
     /// `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            anyhow::bail!("unsupported database URL: it must start with sqlite: or postgres:");
-        };
-        let url = match backend {
-            Backend::Sqlite => prepare_sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
-        };
-        let options = AnyConnectOptions::from_str(&url).context("the database URL is malformed")?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers proceed while one writer commits. With WAL,
-                        // synchronous = NORMAL makes a commit durable against a crash of the
-                        // process (what SQLite deployments here face) without an fsync per
-                        // commit; a power failure may lose the last commits. PostgreSQL is
-                        // the choice where that matters.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await
-            .context("cannot connect to the database")?;
+        let (pool, backend) = service_kit::db::connect(url).await?;
         Ok(Self { pool, backend })
     }
 
@@ -109,26 +56,4 @@ impl Db {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
-}
-
-/// Adds `mode=rwc` (create the file) and creates the folder of a SQLite file URL.
-fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:"
-        && let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
-    }
-    let query = if query.contains("mode=") {
-        query.to_owned()
-    } else if query.is_empty() {
-        "mode=rwc".to_owned()
-    } else {
-        format!("{query}&mode=rwc")
-    };
-    Ok(format!("sqlite://{path}?{query}"))
 }
