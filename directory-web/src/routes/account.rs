@@ -383,6 +383,11 @@ pub async fn sign_out(
 pub async fn user_claims(session: &Session, state: &WebState) -> Vec<crate::views::Claim> {
     match current_user(session, state).await {
         Ok(Some(user)) => decoded_claims(&user.token()).unwrap_or_default(),
-        _ => Vec::new(),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            // The page still renders, without the visitor's own token; the reason is logged.
+            tracing::warn!(error = %e, "the signed-in user's token could not be checked");
+            Vec::new()
+        }
     }
 }
