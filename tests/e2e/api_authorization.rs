@@ -38,14 +38,7 @@ async fn reading_the_directory_needs_a_token_of_either_kind() {
             assert_eq!(r.status(), 200, "{path}");
         }
     }
-    let page: Value = s
-        .api(Method::GET, "/staff", Some(&c.app))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.get_json("/staff", Some(&c.app)).await;
     assert_eq!(page["total"], 60);
     assert_eq!(page["items"].as_array().unwrap().len(), 20);
 }
@@ -249,23 +242,11 @@ async fn creating_retiring_and_history_are_for_the_hr_job_only() {
         .await
         .unwrap();
     assert_problem(r, 404, "not_found").await;
-    let kept: Value = s
-        .api(Method::GET, &location, Some(&c.hr))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value = s.get_json(&location, Some(&c.hr)).await;
     assert!(kept["retired_at"].is_string());
     let history: Value = s
-        .api(Method::GET, &format!("{location}/history"), Some(&c.hr))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{location}/history"), Some(&c.hr))
+        .await;
     let actions: Vec<&str> = history
         .as_array()
         .unwrap()

@@ -293,6 +293,17 @@ impl TestStack {
         }
     }
 
+    /// The JSON body of `GET path` on the API, with `token`.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.api(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The web app's own access token.
     pub async fn web_app_token(&self) -> String {
         self.client_token(&self.web, None).await["access_token"]

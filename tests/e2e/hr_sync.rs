@@ -61,27 +61,14 @@ fn args(s: &TestStack, file: &tempfile::NamedTempFile) -> HrSyncArgs {
 
 async fn live_count(s: &TestStack) -> i64 {
     let t = s.hr_token().await;
-    let page: Value = s
-        .api(Method::GET, "/staff?per_page=1", Some(&t))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.get_json("/staff?per_page=1", Some(&t)).await;
     page["total"].as_i64().unwrap()
 }
 
 async fn record(s: &TestStack, username: &str) -> Value {
     let t = s.hr_token().await;
     let id = s.staff_id(username).await;
-    s.api(Method::GET, &format!("/staff/{id}"), Some(&t))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    s.get_json(&format!("/staff/{id}"), Some(&t)).await
 }
 
 #[tokio::test]
@@ -127,17 +114,8 @@ async fn a_ten_thousand_row_export_imports_and_then_changes_nothing() {
     let created = record(&s, "hr09000").await;
     let t = s.hr_token().await;
     let history: Value = s
-        .api(
-            Method::GET,
-            &format!("/staff/{}/history", created["id"]),
-            Some(&t),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/staff/{}/history", created["id"]), Some(&t))
+        .await;
     assert_eq!(history[0]["subject"], "hr-sync");
     assert_eq!(history[0]["token_kind"], "client");
 }

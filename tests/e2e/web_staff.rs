@@ -123,14 +123,7 @@ async fn a_member_of_staff_edits_their_profile_with_their_own_token() {
     assert!(public.contains("Edited through the website."));
     // Written as Alice, with the web app as the client.
     let hr = s.hr_token().await;
-    let history: serde_json::Value = s
-        .api(Method::GET, &format!("/staff/{id}/history"), Some(&hr))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: serde_json::Value = s.get_json(&format!("/staff/{id}/history"), Some(&hr)).await;
     let last = history.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["subject"], "ajohnson");
     assert_eq!(last["client_id"], "directory-web");
