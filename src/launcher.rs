@@ -43,6 +43,13 @@ pub enum Command {
     /// Measure the services (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run the authorization server alone, or one of its admin commands: the same
+    /// arguments as the `auth-server` binary (`staff-directory auth-server serve --help`).
+    AuthServer(auth_server::config::Cli),
+    /// Run the directory API alone: the same arguments as the `directory-api` binary.
+    DirectoryApi(directory_api::config::Cli),
+    /// Run the website alone: the same arguments as the `directory-web` binary.
+    DirectoryWeb(directory_web::config::Settings),
 }
 
 /// What to measure.
@@ -69,6 +76,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             return crate::bench::hr_sync::run(args).await;
         }
         Some(Command::Bench(BenchCommand::Web(args))) => return crate::bench::web::run(args).await,
+        Some(Command::AuthServer(cli)) => return auth_server::cli::run(cli).await,
+        Some(Command::DirectoryApi(cli)) => return directory_api::cli::run(cli).await,
+        Some(Command::DirectoryWeb(settings)) => {
+            let app = directory_web::startup::Application::build(settings).await?;
+            tracing::info!(address = %app.address(), "website listening");
+            app.run_until_stopped().await?;
+            return Ok(());
+        }
         Some(Command::HrSync(args)) => {
             let summary = crate::hr_sync::run(&args).await?;
             println!(

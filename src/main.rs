@@ -4,13 +4,17 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    use staff_directory::launcher::Command;
     let cli = staff_directory::launcher::Cli::parse();
-    // Benchmarks log warnings only: a line per request would be measured too.
-    let level = if cli.command.is_some() {
-        "warn"
-    } else {
-        "info"
+    // A service run alone logs as its own binary would; benchmarks log warnings only (a line
+    // per request would be measured too).
+    let (format, level) = match &cli.command {
+        Some(Command::AuthServer(c)) => (c.log_format, "info"),
+        Some(Command::DirectoryApi(c)) => (c.log_format, "info"),
+        Some(Command::DirectoryWeb(s)) => (s.log_format, "info"),
+        Some(_) => (auth_server::telemetry::LogFormat::Text, "warn"),
+        None => (auth_server::telemetry::LogFormat::Text, "info"),
     };
-    auth_server::telemetry::init(auth_server::telemetry::LogFormat::Text, level);
+    auth_server::telemetry::init(format, level);
     staff_directory::launcher::run(cli).await
 }
