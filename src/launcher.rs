@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use auth_server::clock::{Clock as _, SystemClock};
 use auth_server::store::Db;
 use clap::{Parser, Subcommand};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::{demo, stack};
 
@@ -40,9 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Import the HR export into the running directory, as the HR job (see `hr-sync --help`).
     HrSync(crate::hr_sync::HrSyncArgs),
-    /// Measure the services (build with --release).
-    #[command(subcommand)]
-    Bench(BenchCommand),
+    /// Measure the services and print one table with every goal (build with --release).
+    Bench(crate::bench::BenchArgs),
     /// Run the authorization server alone, or one of its admin commands: the same
     /// arguments as the `auth-server` binary (`staff-directory auth-server serve --help`).
     AuthServer(auth_server::config::Cli),
@@ -52,30 +52,10 @@ pub enum Command {
     DirectoryWeb(directory_web::config::Settings),
 }
 
-/// What to measure.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// The authorization server: token throughput and sign-ins against their baselines.
-    Auth(crate::bench::auth::BenchArgs),
-    /// The directory API over many records: reads by id and searches.
-    Api(crate::bench::api::ApiBenchArgs),
-    /// The HR import: rows per second of a 10,000-row export.
-    HrSync(crate::bench::hr_sync::HrSyncBenchArgs),
-    /// The website: staff pages per second beside the API's trivial endpoint.
-    Web(crate::bench::web::WebBenchArgs),
-}
-
 /// Runs the demo until Ctrl-C, or another command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::Bench(BenchCommand::Auth(args))) => {
-            return crate::bench::auth::run(args).await;
-        }
-        Some(Command::Bench(BenchCommand::Api(args))) => return crate::bench::api::run(args).await,
-        Some(Command::Bench(BenchCommand::HrSync(args))) => {
-            return crate::bench::hr_sync::run(args).await;
-        }
-        Some(Command::Bench(BenchCommand::Web(args))) => return crate::bench::web::run(args).await,
+        Some(Command::Bench(args)) => return crate::bench::run(args).await,
         Some(Command::AuthServer(cli)) => return auth_server::cli::run(cli).await,
         Some(Command::DirectoryApi(cli)) => return directory_api::cli::run(cli).await,
         Some(Command::DirectoryWeb(settings)) => {
@@ -114,14 +94,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     directory_api::seed::seed_demo(&directory, now).await?;
     directory.close().await;
 
+    // Listen for Ctrl-C and SIGTERM before any server starts: a signal that arrives while they
+    // start (or right after the banner) must still stop all three, not only those whose own
+    // handlers happened to be installed already.
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     // The auth server first: the API fetches its keys as it starts.
     let (issuer, auth) = stack::auth(auth_url, cli.auth_bind).await?;
     let (api_url, api) = stack::api(api_url, cli.api_bind, &issuer).await?;
     let (web_url, web) = stack::web(cli.web_bind, &api_url, &issuer).await?;
+    let handles = [web.handle(), api.handle(), auth.handle()];
+    let stopper = tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        // The website first, so no page is left waiting on a stopped API.
+        for handle in handles {
+            handle.stop(true).await;
+        }
+    });
     print_banner(&web_url, &issuer, &api_url);
-    // Each server stops on Ctrl-C (SIGINT) or SIGTERM by itself; wait for all three.
     let (web_result, api_result, auth_result) =
         tokio::join!(web.stopped(), api.stopped(), auth.stopped());
+    stopper.abort();
     web_result?;
     api_result?;
     auth_result?;

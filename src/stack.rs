@@ -24,6 +24,11 @@ impl Running {
             .with_context(|| format!("the {} failed", self.name))
     }
 
+    /// A handle that stops the service from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
     /// Stops the service gracefully and waits for it.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.handle.stop(true).await;

@@ -1,297 +1,133 @@
-//! `bench auth`: starts the real auth server in-process and measures, in one run, token
-//! throughput against a trivial endpoint, password sign-ins against the raw Argon2 ceiling,
-//! and liveness latency while sign-ins saturate the CPU; prints one table.
-//!
-//! The load generator is closed-loop: each of N tasks sends a request, waits for the answer,
-//! and sends the next. Every scenario is warmed up before its measured window; only requests
-//! that complete inside the window count. A goal that is missed is a finding, not a failure:
-//! the command still succeeds.
+//! The auth server's rows: its trivial endpoint (the baseline), `client_credentials` tokens,
+//! password sign-ins beside the raw Argon2 ceiling and the baseline's latency while they
+//! saturate the hashing threads, and refresh-token rotation.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use anyhow::Context as _;
-use auth_server::admin;
-use auth_server::clock::{Clock as _, SystemClock};
-use auth_server::config::Settings;
-use auth_server::oauth::client_auth::ClientId;
 use auth_server::oauth::password::{hash_now, verify_now};
-use auth_server::oauth::username::Username;
-use auth_server::startup::Application;
-use auth_server::store::Db;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::load::{
-    Measured, Row, Sample, WARM_UP, Window, closed_loop, percent, print_table, verdict,
-};
+use super::Target;
+use super::load::{Measured, Row, Sample, Window, closed_loop, p99_ratio, percent, verdict};
 use crate::demo;
 
-/// Concurrent requests of the liveness probe: light, so it measures latency, not capacity.
-const PROBE_TASKS: usize = 2;
-/// Pause between one probe request and the next.
-const PROBE_GAP: Duration = Duration::from_millis(5);
 /// `client_credentials` tokens per second, as a share of `/healthz` requests per second.
 const TOKEN_GOAL: f64 = 0.25;
 /// Password sign-ins per second, as a share of raw Argon2 verifications per second.
 const SIGN_IN_GOAL: f64 = 0.80;
-/// Probe p99 during sign-ins, as a multiple of the idle probe p99.
-const PROBE_GOAL: f64 = 2.0;
+/// The baseline's p99 while sign-ins saturate the hashing threads, as a multiple of its p99
+/// unloaded.
+const CONTENDED_P99_GOAL: f64 = 2.0;
+/// Refresh grants per second, as a share of `/healthz` requests per second.
+const REFRESH_GOAL: f64 = 0.10;
 
-/// Options of `bench auth`.
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    /// Measured seconds per scenario (each is warmed up for one second more).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub seconds: u64,
-
-    /// Connections of the load generator, each sending its next request when the previous
-    /// one is answered.
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-
-    /// Database of the server under test: `postgres://…` to measure on PostgreSQL (a client
-    /// and a user with unique names are added to it). Default: a fresh SQLite file in a
-    /// temporary folder.
-    #[arg(long, env = "BENCH_DATABASE_URL")]
-    pub database_url: Option<String>,
-
-    /// Password hashes the server computes at once (default: one per CPU, as the server's own
-    /// default).
-    #[arg(long)]
-    pub password_hash_concurrency: Option<usize>,
-}
-
-/// Runs every scenario against an in-process auth server and prints the table.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1..=4096).contains(&args.concurrency),
-        "the concurrency must be between 1 and 4096"
-    );
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Kept alive until the server has stopped: it holds the SQLite file.
-    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let (url, database) = match &args.database_url {
-        Some(url) if url.starts_with("sqlite:") => (url.clone(), "SQLite, the given file"),
-        Some(url) => (url.clone(), "PostgreSQL"),
-        None => (
-            format!("sqlite://{}", dir.path().join("auth.db").display()),
-            "SQLite, fresh file in a temporary folder",
-        ),
-    };
-    let fixture = seed(&url, args.concurrency).await?;
-
-    let mut settings = Settings::new(url, ([127, 0, 0, 1], 0).into());
-    settings.serve.password_hash_concurrency = args.password_hash_concurrency;
-    let hashers = args.password_hash_concurrency.unwrap_or(cpus);
-    let app = Application::build(settings).await?;
-    let base = format!("http://{}", app.address());
-    let handle = app.handle();
-    let server = tokio::spawn(app.run_until_stopped());
-
-    println!(
-        "auth server benchmark: {cpus} CPUs, {database}, {} connections, {} s per scenario \
-         after {} s warm-up, {cpus} server workers, {hashers} password-hashing threads",
-        args.concurrency,
-        args.seconds,
-        WARM_UP.as_secs()
-    );
-    let rows = measure(&args, cpus, &base, &fixture).await;
-
-    handle.stop(true).await;
-    server
-        .await
-        .context("the auth server task failed")?
-        .context("the auth server failed")?;
-    drop(dir);
-
-    print_table(&rows?);
-    println!(
-        "\nPassword hashes run on threads of SCHED_IDLE priority: they take only CPU time no \
-         request wants, so beside other traffic sign-ins slow down first. The probe rows show the \
-         kernel's wake-up latency while every CPU is hashing; `--password-hash-concurrency 1` \
-         keeps a CPU free for requests, at the cost of sign-in throughput."
-    );
-    Ok(())
-}
-
-/// The credentials the benchmark signs in with.
-struct Fixture {
-    client_id: String,
-    client_secret: SecretString,
-    /// One user per connection: a sign-in counts against its username's throttle while its
-    /// password is being checked, so one username signed in 32 times at once would be
-    /// (rightly) throttled. Real sign-ins come from many people.
-    usernames: Vec<String>,
-    password: SecretString,
-}
-
-/// Registers a web client and `users` users with names unique to this run, so a shared
-/// PostgreSQL database can be measured repeatedly.
-async fn seed(url: &str, users: usize) -> anyhow::Result<Fixture> {
-    let suffix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let client_id = format!("bench-web-{suffix:x}");
-    let usernames: Vec<String> = (0..users)
-        .map(|i| format!("bench-{suffix:x}-{i}"))
-        .collect();
-    let password = SecretString::from(format!("bench-password-{suffix:x}"));
-    let db = Db::connect(url).await?;
-    db.migrate().await?;
-    let now = SystemClock.now();
-    let client_secret = admin::create_client(
-        &db,
-        &ClientId::parse(&client_id)?,
-        &demo::web_policy()?,
-        now,
-    )
-    .await?;
-    for username in &usernames {
-        admin::create_user(&db, &Username::parse(username)?, &password, now).await?;
-    }
-    db.close().await;
-    Ok(Fixture {
-        client_id,
-        client_secret,
-        usernames,
-        password,
-    })
-}
-
-/// Every scenario, in order.
-async fn measure(
-    args: &BenchArgs,
-    cpus: usize,
-    base: &str,
-    fixture: &Fixture,
-) -> anyhow::Result<Vec<Row>> {
-    let n = args.concurrency;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(n + PROBE_TASKS)
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let healthz_url = format!("{base}/healthz");
-    let token_url = format!("{base}/oauth/token");
+/// Every auth-server scenario, in order.
+pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
+    let (n, seconds) = (target.connections, target.seconds);
+    let http = target.http.clone();
+    let healthz_url = format!("{}/healthz", target.auth);
+    let token_url = format!("{}/oauth/token", target.auth);
     let healthz = {
-        let (client, url) = (client.clone(), healthz_url.clone());
-        move || client.get(&url)
+        let (http, url) = (http.clone(), healthz_url);
+        move || http.get(&url)
     };
 
-    eprintln!("measuring GET /healthz at {n} connections…");
-    let window = Window::after_warm_up(args.seconds);
-    let base_load = closed_loop(n, None, window, healthz.clone())
+    eprintln!("auth: GET /healthz at {n} connections…");
+    let window = Window::after_warm_up(seconds);
+    let baseline = closed_loop(n, None, window, healthz.clone())
         .await?
         .summarise(window);
 
-    eprintln!("measuring GET /healthz with an idle-server probe…");
-    let window = Window::after_warm_up(args.seconds);
-    let idle_probe = closed_loop(PROBE_TASKS, Some(PROBE_GAP), window, healthz.clone())
-        .await?
-        .summarise(window);
-
-    eprintln!("measuring client_credentials tokens…");
+    eprintln!("auth: client_credentials tokens…");
     let tokens = {
-        let (client, url) = (client.clone(), token_url.clone());
-        let (id, secret) = (
-            fixture.client_id.clone(),
-            fixture.client_secret.expose_secret().to_owned(),
-        );
+        let (http, url) = (http.clone(), token_url.clone());
         move || {
-            client
-                .post(&url)
-                .basic_auth(&id, Some(&secret))
+            http.post(&url)
+                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
                 .form(&[("grant_type", "client_credentials")])
         }
     };
-    let window = Window::after_warm_up(args.seconds);
+    let window = Window::after_warm_up(seconds);
     let token_load = closed_loop(n, None, window, tokens)
         .await?
         .summarise(window);
 
-    eprintln!("measuring raw Argon2 verifications on {cpus} threads…");
-    let ceiling = argon2_ceiling(cpus, args.seconds, fixture.password.clone()).await?;
+    eprintln!(
+        "auth: raw Argon2 verifications on {} threads…",
+        target.hashers
+    );
+    let password = target.fixture.password.clone();
+    let ceiling = argon2_ceiling(target.hashers, seconds, password).await?;
 
-    eprintln!("measuring password sign-ins, probing GET /healthz meanwhile…");
     let sign_ins = {
-        let (client, url) = (client.clone(), token_url);
-        let (id, secret) = (
-            fixture.client_id.clone(),
-            fixture.client_secret.expose_secret().to_owned(),
-        );
-        let usernames = std::sync::Arc::new(fixture.usernames.clone());
-        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let password = fixture.password.expose_secret().to_owned();
+        let (http, url) = (http.clone(), token_url.clone());
+        let usernames = Arc::new(target.fixture.usernames.clone());
+        let next = Arc::new(AtomicUsize::new(0));
+        let password = target.fixture.password.expose_secret().to_owned();
         move || {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % usernames.len();
-            client.post(&url).basic_auth(&id, Some(&secret)).form(&[
-                ("grant_type", "password"),
-                ("username", usernames[i].as_str()),
-                ("password", &password),
-            ])
+            let i = next.fetch_add(1, Ordering::Relaxed) % usernames.len();
+            http.post(&url)
+                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", usernames[i].as_str()),
+                    ("password", &password),
+                ])
         }
     };
-    let window = Window::after_warm_up(args.seconds);
-    let (sign_in_load, busy_probe) = tokio::try_join!(
-        closed_loop(n, None, window, sign_ins.clone()),
-        closed_loop(PROBE_TASKS, Some(PROBE_GAP), window, healthz.clone()),
-    )?;
-    let (sign_in_load, busy_probe) = (sign_in_load.summarise(window), busy_probe.summarise(window));
+    eprintln!("auth: password sign-ins…");
+    let window = Window::after_warm_up(seconds);
+    let sign_in_load = closed_loop(n, None, window, sign_ins.clone())
+        .await?
+        .summarise(window);
 
-    eprintln!(
-        "measuring GET /healthz at {n} connections while sign-ins saturate the hashing threads…"
-    );
-    let window = Window::after_warm_up(args.seconds);
-    let (contended_sign_ins, contended_base) = tokio::try_join!(
+    eprintln!("auth: GET /healthz at {n} connections while sign-ins saturate the hashing threads…");
+    let window = Window::after_warm_up(seconds);
+    let (contended_sign_ins, contended) = tokio::try_join!(
         closed_loop(n, None, window, sign_ins),
         closed_loop(n, None, window, healthz),
     )?;
-    let (contended_sign_ins, contended_base) = (
+    let (contended_sign_ins, contended) = (
         contended_sign_ins.summarise(window),
-        contended_base.summarise(window),
+        contended.summarise(window),
     );
 
-    let token_ratio = base_load.share(&token_load);
+    eprintln!("auth: refresh-token rotation…");
+    let refresh = refresh_rotation(target, &token_url).await?;
+
+    let token_ratio = baseline.share(&token_load);
     let sign_in_ratio = ceiling.share(&sign_in_load);
-    let p99_ratio = |busy: &Measured, idle: &Measured| match (busy.p99, idle.p99) {
-        (Some(busy), Some(idle)) if !idle.is_zero() => {
-            Some(busy.as_secs_f64() / idle.as_secs_f64())
-        }
-        _ => None,
-    };
-    let probe_ratio = p99_ratio(&busy_probe, &idle_probe);
-    let contended_ratio = p99_ratio(&contended_base, &base_load);
-    let contended_share = percent(ceiling.share(&contended_sign_ins), "of Argon2");
+    let contended_ratio = p99_ratio(&contended, &baseline);
+    let refresh_ratio = baseline.share(&refresh);
     let token_verdict = verdict(token_ratio.map(|r| r >= TOKEN_GOAL), token_load.errors);
     let sign_in_verdict = verdict(
         sign_in_ratio.map(|r| r >= SIGN_IN_GOAL),
         sign_in_load.errors,
     );
     let contended_verdict = verdict(
-        contended_ratio.map(|r| r <= PROBE_GOAL),
-        contended_base.errors,
+        contended_ratio.map(|r| r <= CONTENDED_P99_GOAL),
+        contended.errors,
     );
+    let refresh_verdict = verdict(refresh_ratio.map(|r| r >= REFRESH_GOAL), refresh.errors);
+    let contended_share = percent(ceiling.share(&contended_sign_ins), "of Argon2");
     Ok(vec![
         Row::new(
-            format!("GET /healthz, {n} conns (baseline)"),
-            base_load,
-            "—",
-            "—".into(),
-        ),
-        Row::new(
-            format!("GET /healthz, {PROBE_TASKS}-conn probe, idle (baseline)"),
-            idle_probe,
+            format!("auth GET /healthz, {n} conns (baseline)"),
+            baseline,
             "—",
             "—".into(),
         ),
         Row::new(
             format!("client_credentials token, {n} conns"),
             token_load,
-            &percent(token_ratio, "of healthz"),
+            &percent(token_ratio, "of auth healthz"),
             format!("≥{:.0}%: {token_verdict}", TOKEN_GOAL * 100.0),
         ),
         Row::new(
-            format!("Argon2 verify, {cpus} threads (ceiling)"),
+            format!("Argon2 verify, {} threads (ceiling)", target.hashers),
             ceiling,
             "—",
             "—".into(),
@@ -303,16 +139,10 @@ async fn measure(
             format!("≥{:.0}%: {sign_in_verdict}", SIGN_IN_GOAL * 100.0),
         ),
         Row::new(
-            format!("GET /healthz, {PROBE_TASKS}-conn probe, during sign-ins"),
-            busy_probe,
-            &probe_ratio.map_or("—".to_owned(), |r| format!("p99 {r:.1}× idle")),
-            "(no goal: see below)".into(),
-        ),
-        Row::new(
-            format!("GET /healthz, {n} conns, during sign-ins"),
-            contended_base,
+            format!("auth GET /healthz, {n} conns, during sign-ins"),
+            contended,
             &contended_ratio.map_or("—".to_owned(), |r| format!("p99 {r:.1}× unloaded")),
-            format!("≤{PROBE_GOAL:.0}× p99: {contended_verdict}"),
+            format!("p99 ≤{CONTENDED_P99_GOAL:.0}×: {contended_verdict}"),
         ),
         Row::new(
             format!("password sign-in, {n} conns, beside that"),
@@ -320,7 +150,79 @@ async fn measure(
             &contended_share,
             "(hashing yields to requests)".into(),
         ),
+        Row::new(
+            format!("refresh_token grant (rotation), {n} conns"),
+            refresh,
+            &percent(refresh_ratio, "of auth healthz"),
+            format!("≥{:.0}%: {refresh_verdict}", REFRESH_GOAL * 100.0),
+        ),
     ])
+}
+
+/// Refresh grants: each connection signs in once (before the window), then rotates its own
+/// refresh token in a loop, always presenting the newest one, as a browser session does.
+async fn refresh_rotation(target: &Target, token_url: &str) -> anyhow::Result<Measured> {
+    let window = Window::after_warm_up(target.seconds);
+    let mut set = tokio::task::JoinSet::new();
+    for username in target.fixture.usernames.iter().take(target.connections) {
+        let (http, url) = (target.http.clone(), token_url.to_owned());
+        let (username, password) = (
+            username.clone(),
+            target.fixture.password.expose_secret().to_owned(),
+        );
+        set.spawn(async move {
+            let signed_in: serde_json::Value = http
+                .post(&url)
+                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", password.as_str()),
+                ])
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let mut refresh = signed_in["refresh_token"]
+                .as_str()
+                .context("the sign-in gave no refresh token")?
+                .to_owned();
+            let mut sample = Sample::default();
+            while Instant::now() < window.end {
+                let started = Instant::now();
+                let outcome = rotate(&http, &url, &refresh).await;
+                let outcome = outcome.map(|next| refresh = next);
+                sample.record(window, started, outcome);
+            }
+            anyhow::Ok(sample)
+        });
+    }
+    let mut total = Sample::default();
+    while let Some(sample) = set.join_next().await {
+        total.merge(sample.context("a refresh task failed")??);
+    }
+    Ok(total.summarise(window))
+}
+
+/// One refresh grant: the new refresh token, or why there is none.
+async fn rotate(http: &reqwest::Client, url: &str, refresh: &str) -> Result<String, String> {
+    let response = http
+        .post(url)
+        .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .send()
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.map_err(|e| format!("{e:#}"))?;
+    if !status.is_success() {
+        return Err(format!("{status}: {}", body["error"]));
+    }
+    body["refresh_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "no refresh token in the answer".to_owned())
 }
 
 /// Raw Argon2 verifications with the server's parameters on `threads` OS threads: the most

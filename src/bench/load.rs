@@ -154,6 +154,50 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(), String> {
     }
 }
 
+/// `busy`'s p99 as a multiple of `idle`'s.
+pub fn p99_ratio(busy: &Measured, idle: &Measured) -> Option<f64> {
+    match (busy.p99, idle.p99) {
+        (Some(busy), Some(idle)) if !idle.is_zero() => {
+            Some(busy.as_secs_f64() / idle.as_secs_f64())
+        }
+        _ => None,
+    }
+}
+
+/// A request factory cycling through `urls`, with a bearer token when given.
+pub fn cycling(
+    http: &reqwest::Client,
+    urls: Vec<String>,
+    bearer: Option<String>,
+) -> impl Fn() -> reqwest::RequestBuilder + Clone + Send + 'static {
+    let http = http.clone();
+    let urls = std::sync::Arc::new(urls);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    move || {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % urls.len();
+        let request = http.get(&urls[i]);
+        match &bearer {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+}
+
+/// `closed_loop` over a measured window of `seconds`, summarised.
+pub async fn measure_closed_loop<F>(
+    tasks: usize,
+    seconds: u64,
+    request: F,
+) -> anyhow::Result<Measured>
+where
+    F: Fn() -> reqwest::RequestBuilder + Clone + Send + 'static,
+{
+    let window = Window::after_warm_up(seconds);
+    Ok(closed_loop(tasks, None, window, request)
+        .await?
+        .summarise(window))
+}
+
 /// `ok`, `MISSED`, or why there is no verdict.
 pub fn verdict(met: Option<bool>, errors: u64) -> &'static str {
     match met {
@@ -168,10 +212,11 @@ pub fn percent(ratio: Option<f64>, of: &str) -> String {
     ratio.map_or("—".to_owned(), |r| format!("{:.0}% {of}", r * 100.0))
 }
 
-/// One line of the table.
+/// One line of the table: a load scenario's figures, or a single timing, or only a finding
+/// (memory, counts) in the ratio column.
 pub struct Row {
     pub scenario: String,
-    pub measured: Measured,
+    pub measured: Option<Measured>,
     pub ratio: String,
     pub goal: String,
 }
@@ -180,8 +225,34 @@ impl Row {
     pub fn new(scenario: String, measured: Measured, ratio: &str, goal: String) -> Self {
         Self {
             scenario,
-            measured,
+            measured: Some(measured),
             ratio: ratio.to_owned(),
+            goal,
+        }
+    }
+
+    /// A row with a single duration, shown as its p50 and p99.
+    pub fn timed(scenario: String, took: Duration, goal: String) -> Self {
+        Self::new(
+            scenario,
+            Measured {
+                rate: 0.0,
+                p50: Some(took),
+                p99: Some(took),
+                errors: 0,
+                first_error: None,
+            },
+            "(one start)",
+            goal,
+        )
+    }
+
+    /// A row with no load figures: the finding is in `ratio`.
+    pub fn finding(scenario: String, ratio: String, goal: String) -> Self {
+        Self {
+            scenario,
+            measured: None,
+            ratio,
             goal,
         }
     }
@@ -195,25 +266,33 @@ pub fn print_table(rows: &[Row]) {
     };
     println!();
     println!(
-        "{:<46} {:>9} {:>8} {:>8} {:>6}  {:<17} goal / verdict",
-        "scenario", "req/s", "p50 ms", "p99 ms", "errors", "ratio"
+        "{:<50} {:>9} {:>8} {:>8} {:>6}  {:<30} goal / verdict",
+        "scenario", "req/s", "p50 ms", "p99 ms", "errors", "ratio / finding"
     );
-    println!("{}", "-".repeat(46 + 9 + 8 + 8 + 6 + 17 + 6 + 15));
+    println!("{}", "-".repeat(50 + 9 + 8 + 8 + 6 + 30 + 6 + 24));
     for row in rows {
-        let m = &row.measured;
+        let (rate, p50, p99, errors) = match &row.measured {
+            Some(m) if m.rate > 0.0 || m.errors > 0 => (
+                format!("{:.1}", m.rate),
+                ms(m.p50),
+                ms(m.p99),
+                m.errors.to_string(),
+            ),
+            Some(m) => ("—".to_owned(), ms(m.p50), ms(m.p99), m.errors.to_string()),
+            None => (
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+            ),
+        };
         println!(
-            "{:<46} {:>9.1} {:>8} {:>8} {:>6}  {:<17} {}",
-            row.scenario,
-            m.rate,
-            ms(m.p50),
-            ms(m.p99),
-            m.errors,
-            row.ratio,
-            row.goal
+            "{:<50} {:>9} {:>8} {:>8} {:>6}  {:<30} {}",
+            row.scenario, rate, p50, p99, errors, row.ratio, row.goal
         );
     }
     for row in rows {
-        if let Some(e) = &row.measured.first_error {
+        if let Some(e) = row.measured.as_ref().and_then(|m| m.first_error.as_ref()) {
             println!("first error of \"{}\": {e}", row.scenario);
         }
     }

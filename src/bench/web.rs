@@ -1,92 +1,36 @@
-//! `bench web`: staff pages per second from the website, beside the API's trivial endpoint,
-//! measured in the same run, with the number of token requests the site made meanwhile.
+//! The website's rows: its trivial endpoint (the baseline), staff pages and directory pages,
+//! and how many tokens the site asked for its own use during the whole run.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::Context as _;
-use auth_server::clock::{Clock as _, SystemClock};
+use super::Target;
+use super::load::{Row, cycling, measure_closed_loop, percent, verdict};
 
-use super::load::{Row, Window, closed_loop, percent, print_table, verdict};
-use crate::demo;
-
-/// Staff pages per second, as a share of the API's `/healthz` requests per second.
+/// Staff pages per second, as a share of the website's `/healthz` requests per second.
 const PAGE_GOAL: f64 = 0.25;
+/// The lifetime of the website's own (client) token: the auth server's default.
+const CLIENT_TOKEN_LIFETIME: Duration = Duration::from_secs(900);
 
-/// Options of `bench web`.
-#[derive(Debug, clap::Args)]
-pub struct WebBenchArgs {
-    /// Measured seconds per scenario (each is warmed up for one second more).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub seconds: u64,
-
-    /// Connections of the load generator.
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-}
-
-/// Runs every scenario and prints the table.
-pub async fn run(args: WebBenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1..=4096).contains(&args.concurrency),
-        "the concurrency must be between 1 and 4096"
+/// Every website scenario, in order.
+pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
+    let (n, seconds, base, http) = (
+        target.connections,
+        target.seconds,
+        &target.web,
+        &target.http,
     );
-    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let now = SystemClock.now();
-    let auth_url = format!("sqlite://{}", dir.path().join("auth.db").display());
-    let api_url = format!("sqlite://{}", dir.path().join("directory.db").display());
-    let auth_db = auth_server::store::Db::connect(&auth_url).await?;
-    auth_db.migrate().await?;
-    demo::seed_auth(&auth_db, now).await?;
-    auth_db.close().await;
-    let directory = directory_api::store::Db::connect(&api_url).await?;
-    directory.migrate().await?;
-    directory_api::seed::seed_demo(&directory, now).await?;
-    directory.close().await;
-
-    let loopback = ([127, 0, 0, 1], 0).into();
-    let (issuer, auth) = crate::stack::auth(auth_url, loopback).await?;
-    let (api_base, api) = crate::stack::api(api_url, loopback, &issuer).await?;
-    let (web_base, web) = crate::stack::web(loopback, &api_base, &issuer).await?;
-
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency + 2)
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    println!(
-        "website benchmark: {} CPUs, SQLite, 60 demo records, {} connections, {} s per scenario after 1 s warm-up",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        args.concurrency,
-        args.seconds
-    );
-    let n = args.concurrency;
-    let cycling = |paths: Vec<String>| {
-        let (http, paths, next) = (http.clone(), Arc::new(paths), Arc::new(AtomicUsize::new(0)));
-        move || http.get(&paths[next.fetch_add(1, Ordering::Relaxed) % paths.len()])
-    };
-    eprintln!("measuring the API's GET /healthz…");
-    let window = Window::after_warm_up(args.seconds);
-    let healthz = closed_loop(
+    eprintln!("web: GET /healthz…");
+    let baseline = measure_closed_loop(
         n,
-        None,
-        window,
-        cycling(vec![format!("{api_base}/healthz")]),
+        seconds,
+        cycling(http, vec![format!("{base}/healthz")], None),
     )
-    .await?
-    .summarise(window);
-    eprintln!("measuring staff pages…");
-    let window = Window::after_warm_up(args.seconds);
-    let staff_paths = (1..=60)
-        .map(|id| format!("{web_base}/staff/{id}"))
-        .collect();
-    let staff = closed_loop(n, None, window, cycling(staff_paths))
-        .await?
-        .summarise(window);
-    eprintln!("measuring directory pages…");
-    let window = Window::after_warm_up(args.seconds);
-    let directory_paths = [
+    .await?;
+    eprintln!("web: staff pages…");
+    let staff_pages = (1..=60).map(|id| format!("{base}/staff/{id}")).collect();
+    let staff = measure_closed_loop(n, seconds, cycling(http, staff_pages, None)).await?;
+    eprintln!("web: directory pages…");
+    let directory_pages = [
         "/",
         "/?page=2",
         "/?q=okafor",
@@ -94,54 +38,68 @@ pub async fn run(args: WebBenchArgs) -> anyhow::Result<()> {
         "/?q=machine+learning",
     ]
     .iter()
-    .map(|p| format!("{web_base}{p}"))
+    .map(|p| format!("{base}{p}"))
     .collect();
-    let directory = closed_loop(n, None, window, cycling(directory_paths))
-        .await?
-        .summarise(window);
-    let metrics = http
-        .get(format!("{web_base}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let token_requests = metrics
-        .lines()
-        .find(|l| l.starts_with("web_app_token_requests_total "))
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap_or("?")
-        .to_owned();
+    let directory = measure_closed_loop(n, seconds, cycling(http, directory_pages, None)).await?;
 
-    web.stop().await?;
-    api.stop().await?;
-    auth.stop().await?;
-
-    let staff_ratio = healthz.share(&staff);
+    let staff_ratio = baseline.share(&staff);
     let staff_verdict = verdict(staff_ratio.map(|r| r >= PAGE_GOAL), staff.errors);
-    let directory_ratio = healthz.share(&directory);
-    let rows = vec![
+    let directory_ratio = baseline.share(&directory);
+    Ok(vec![
         Row::new(
-            format!("API GET /healthz, {n} conns (baseline)"),
-            healthz,
+            format!("web GET /healthz, {n} conns (baseline)"),
+            baseline,
             "—",
             "—".into(),
         ),
         Row::new(
-            format!("web GET /staff/{{id}}, {n} conns"),
+            format!("web staff page, {n} conns"),
             staff,
-            &percent(staff_ratio, "of healthz"),
+            &percent(staff_ratio, "of web healthz"),
             format!("≥{:.0}%: {staff_verdict}", PAGE_GOAL * 100.0),
         ),
         Row::new(
-            format!("web GET / (5 searches), {n} conns"),
+            format!("web directory page (5 kinds), {n} conns"),
             directory,
-            &percent(directory_ratio, "of healthz"),
-            "—".into(),
+            &percent(directory_ratio, "of web healthz"),
+            "(no goal)".into(),
         ),
-    ];
-    print_table(&rows);
-    println!(
-        "\nToken requests made by the website for its own token during the whole run: {token_requests}"
-    );
-    Ok(())
+    ])
+}
+
+/// The website's own token requests since it started (its `/metrics` counter), against the
+/// allowance of one per token lifetime begun in `running`.
+pub async fn token_requests(target: &Target, running: Duration) -> anyhow::Result<Row> {
+    let metrics = target
+        .http
+        .get(format!("{}/metrics", target.web))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let made: Option<u64> = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("web_app_token_requests_total "))
+        .and_then(|v| v.trim().parse().ok());
+    let lifetimes = running
+        .as_secs()
+        .div_ceil(CLIENT_TOKEN_LIFETIME.as_secs())
+        .max(1);
+    let finding = made.map_or("no counter in /metrics".to_owned(), |m| {
+        format!("{m} in {} s of traffic", running.as_secs())
+    });
+    let verdict = match made {
+        Some(m) if m <= lifetimes => "ok",
+        Some(_) => "MISSED",
+        None => "no data",
+    };
+    Ok(Row::finding(
+        "web app's own token requests, whole run".to_owned(),
+        finding,
+        format!(
+            "≤1 per {} min lifetime: {verdict}",
+            CLIENT_TOKEN_LIFETIME.as_secs() / 60
+        ),
+    ))
 }
