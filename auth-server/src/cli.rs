@@ -145,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     serve(cli.database_url, serve_args).await
 }
 
-async fn serve(database_url: String, serve: ServeArgs) -> anyhow::Result<()> {
+async fn serve(database_url: service_kit::db::DatabaseUrl, serve: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(Settings {
         database_url,
         serve,

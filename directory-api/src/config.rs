@@ -19,7 +19,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/directory.db";
 pub struct Cli {
     /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
     #[arg(long, env = "API_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
+    pub database_url: service_kit::db::DatabaseUrl,
 
     /// Log format.
     #[arg(
@@ -92,8 +92,8 @@ impl Default for ServeArgs {
 /// Everything [`crate::startup::Application::build`] needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (its password never shows in `Debug`).
+    pub database_url: service_kit::db::DatabaseUrl,
     /// Server settings.
     pub serve: ServeArgs,
 }
@@ -106,7 +106,7 @@ impl Settings {
         issuer: impl Into<String>,
     ) -> Self {
         Self {
-            database_url: database_url.into(),
+            database_url: service_kit::db::DatabaseUrl::from(database_url.into()),
             serve: ServeArgs {
                 bind,
                 issuer: issuer.into(),

@@ -129,9 +129,15 @@ impl Application {
                 })
                 .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound) }))
+                // Outermost: the request id is known to every log line, including the body deadline's.
+                .wrap(service_kit::limits::BodyDeadline::default())
+                .wrap(service_kit::request_id::RequestIds)
         })
         .workers(workers)
         .listen(listener)?
+        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
+        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
+        .keep_alive(service_kit::limits::KEEP_ALIVE)
         .shutdown_timeout(10)
         .run();
         Ok(Self {
