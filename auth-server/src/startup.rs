@@ -43,6 +43,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // Secrets show as `[REDACTED]` (secrecy, and the database URL's own `Debug`).
+        tracing::info!(settings = ?settings, "starting");
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let listener = TcpListener::bind(settings.serve.bind)
@@ -115,6 +117,11 @@ impl Application {
     /// The issuer identifier in use.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The server's own database pool (tests close it to see readiness fail).
+    pub fn db(&self) -> Db {
+        self.db.clone()
     }
 
     /// A handle to stop the server.

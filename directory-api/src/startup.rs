@@ -53,6 +53,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // Secrets show as `[REDACTED]` (secrecy, and the database URL's own `Debug`).
+        tracing::info!(settings = ?settings, "starting");
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let http = reqwest::Client::builder()
@@ -150,6 +152,11 @@ impl Application {
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The server's own database pool (tests close it to see readiness fail).
+    pub fn db(&self) -> Db {
+        self.db.clone()
     }
 
     /// A handle to stop the server.

@@ -72,6 +72,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // Secrets show as `[REDACTED]` (secrecy, and the database URL's own `Debug`).
+        tracing::info!(settings = ?settings, "starting");
         let client_secret = settings.client_secret()?;
         let metrics = Metrics::new();
         let token = AppToken::new(

@@ -19,7 +19,9 @@ pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
     if let Err(e) = &db {
         tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
     }
-    let keys = state.verifier.keys().is_loaded() || state.verifier.keys().refresh().await.is_ok();
+    // A refresh skipped by the refetch rate limit also answers `Ok`: only keys in hand count.
+    let keys = state.verifier.keys().is_loaded()
+        || (state.verifier.keys().refresh().await.is_ok() && state.verifier.keys().is_loaded());
     if !keys {
         tracing::warn!("readiness: no signing keys yet");
     }
