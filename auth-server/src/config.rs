@@ -21,6 +21,15 @@ pub struct Cli {
     #[arg(long, env = "AUTH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: service_kit::db::DatabaseUrl,
 
+    /// A file holding the database URL (for a URL with a password, from a mounted secret).
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_URL_FILE",
+        global = true,
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<std::path::PathBuf>,
+
     /// Log format.
     #[arg(
         long,
@@ -34,6 +43,13 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The database URL: from `--database-url-file` when given, else `--database-url`.
+    pub fn database_url(&self) -> anyhow::Result<service_kit::db::DatabaseUrl> {
+        service_kit::db::url_from(&self.database_url, self.database_url_file.as_deref())
+    }
 }
 
 /// The commands of the binary.

@@ -65,34 +65,23 @@ impl AddressThrottle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `Err(seconds until it may try again)` when `address` has used up its failures.
-    pub fn check(&self, address: IpAddr, now: i64) -> Result<(), i64> {
-        let windows = self.windows();
-        match windows.get(&key(address)) {
-            Some(w) if now - w.start < self.window_secs && w.failures >= self.max_failures => {
-                Err((w.start + self.window_secs - now).max(1))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failed sign-in from `address`.
-    pub fn failed(&self, address: IpAddr, now: i64) {
+    /// Counts a sign-in attempt from `address` before the authorization server is asked:
+    /// `Err(seconds until it may try again)` when the address has used up its failures. The
+    /// attempt is counted as a failure at once, so that many attempts in parallel cannot all
+    /// slip under the limit; [`AddressThrottle::not_a_failure`] takes it back.
+    pub fn begin(&self, address: IpAddr, now: i64) -> Result<(), i64> {
         let mut windows = self.windows();
-        let window_secs = self.window_secs;
         let k = key(address);
-        if !windows.contains_key(&k) && windows.len() >= self.capacity {
-            windows.retain(|_, w| now - w.start < window_secs);
-            if windows.len() >= self.capacity {
-                // Drop the oldest tenth at once, so that a flood of new addresses costs one
-                // scan per tenth of the table rather than one per address.
-                let mut starts: Vec<i64> = windows.values().map(|w| w.start).collect();
-                let nth = starts.len() / 10;
-                let (_, threshold, _) = starts.select_nth_unstable(nth);
-                let threshold = *threshold;
-                windows.retain(|_, w| w.start > threshold);
-            }
+        if let Some(w) = windows.get(&k)
+            && now - w.start < self.window_secs
+            && w.failures >= self.max_failures
+        {
+            return Err((w.start + self.window_secs - now).max(1));
         }
+        if !windows.contains_key(&k) && windows.len() >= self.capacity {
+            self.make_room(&mut windows, now);
+        }
+        let window_secs = self.window_secs;
         let window = windows.entry(k).or_insert(Window {
             start: now,
             failures: 0,
@@ -104,6 +93,30 @@ impl AddressThrottle {
             };
         }
         window.failures = window.failures.saturating_add(1);
+        Ok(())
+    }
+
+    /// The attempt begun for `address` did not fail (the password was right, or the
+    /// authorization server could not be asked): it no longer counts.
+    pub fn not_a_failure(&self, address: IpAddr) {
+        if let Some(w) = self.windows().get_mut(&key(address)) {
+            w.failures = w.failures.saturating_sub(1);
+        }
+    }
+
+    /// Drops expired windows, then, if the table is still full, the oldest tenth of it at
+    /// once, so that a flood of new addresses costs one scan per tenth of the table rather
+    /// than one per address.
+    fn make_room(&self, windows: &mut HashMap<IpAddr, Window>, now: i64) {
+        let window_secs = self.window_secs;
+        windows.retain(|_, w| now - w.start < window_secs);
+        if windows.len() >= self.capacity {
+            let mut starts: Vec<i64> = windows.values().map(|w| w.start).collect();
+            let nth = starts.len() / 10;
+            let (_, threshold, _) = starts.select_nth_unstable(nth);
+            let threshold = *threshold;
+            windows.retain(|_, w| w.start > threshold);
+        }
     }
 
     /// Addresses tracked now.
@@ -147,28 +160,40 @@ mod tests {
         let t = AddressThrottle::new(3, 900, 10);
         let a: IpAddr = "203.0.113.7".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(t.check(a, 1000), Ok(()));
-            t.failed(a, 1000);
+            assert_eq!(t.begin(a, 1000), Ok(()));
         }
-        assert_eq!(t.check(a, 1100), Err(800));
-        assert_eq!(t.check("203.0.113.8".parse().unwrap(), 1100), Ok(()));
-        assert_eq!(t.check(a, 1900), Ok(()));
+        assert_eq!(t.begin(a, 1100), Err(800));
+        assert_eq!(t.begin("203.0.113.8".parse().unwrap(), 1100), Ok(()));
+        assert_eq!(t.begin(a, 1900), Ok(()));
+    }
+
+    #[test]
+    fn an_attempt_that_did_not_fail_is_taken_back() {
+        let t = AddressThrottle::new(2, 900, 10);
+        let a: IpAddr = "203.0.113.7".parse().unwrap();
+        for _ in 0..5 {
+            assert_eq!(t.begin(a, 0), Ok(()));
+            t.not_a_failure(a);
+        }
+        assert_eq!(t.begin(a, 0), Ok(()));
+        assert_eq!(t.begin(a, 0), Ok(()));
+        assert_eq!(t.begin(a, 0), Err(900));
     }
 
     #[test]
     fn one_ipv6_host_is_counted_by_its_prefix() {
         let t = AddressThrottle::new(2, 900, 10);
-        t.failed("2001:db8:1:2::1".parse().unwrap(), 0);
-        t.failed("2001:db8:1:2::ffff".parse().unwrap(), 0);
-        assert!(t.check("2001:db8:1:2:aaaa::9".parse().unwrap(), 1).is_err());
-        assert!(t.check("2001:db8:1:3::1".parse().unwrap(), 1).is_ok());
+        assert!(t.begin("2001:db8:1:2::1".parse().unwrap(), 0).is_ok());
+        assert!(t.begin("2001:db8:1:2::ffff".parse().unwrap(), 0).is_ok());
+        assert!(t.begin("2001:db8:1:2:aaaa::9".parse().unwrap(), 1).is_err());
+        assert!(t.begin("2001:db8:1:3::1".parse().unwrap(), 1).is_ok());
     }
 
     #[test]
     fn memory_stays_bounded_under_many_addresses() {
         let t = AddressThrottle::new(20, 900, 1000);
         for i in 0..50_000u32 {
-            t.failed(IpAddr::V4(i.into()), i64::from(i));
+            assert!(t.begin(IpAddr::V4(i.into()), i64::from(i)).is_ok());
         }
         assert!(t.tracked() <= 1000, "{}", t.tracked());
     }

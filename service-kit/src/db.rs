@@ -88,6 +88,24 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// The database URL to use: the contents of `file` (surrounding whitespace ignored) when one
+/// is given, so that a URL holding a password can come from a mounted secret; else `url`.
+pub fn url_from(url: &DatabaseUrl, file: Option<&std::path::Path>) -> anyhow::Result<DatabaseUrl> {
+    let Some(path) = file else {
+        return Ok(url.clone());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("cannot read the database URL file {}: {e}", path.display())
+    })?;
+    let value = text.trim();
+    anyhow::ensure!(
+        !value.is_empty(),
+        "the database URL file {} is empty",
+        path.display()
+    );
+    Ok(DatabaseUrl(value.to_owned()))
+}
+
 /// A database URL, which may hold a password (`postgres://user:password@host/db`): shown by
 /// `Debug` and `Display` with the password replaced, so settings can be logged.
 #[derive(Clone, PartialEq, Eq)]

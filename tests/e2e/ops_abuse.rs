@@ -342,3 +342,43 @@ async fn a_client_that_stalls_in_its_request_head_is_answered_408_and_disconnect
         assert_timed_out(what, stalled);
     }
 }
+
+#[tokio::test]
+async fn parallel_sign_ins_from_one_address_cannot_slip_past_the_limit() {
+    let s = TestStack::start().await;
+    let web = s
+        .start_web_configured(&s.api.base.clone(), |w| {
+            w.max_failed_sign_ins_per_address = 5;
+        })
+        .await;
+    let mut visitors = Vec::new();
+    for _ in 0..20 {
+        let mut b = Browser::new(&web);
+        let form = b.get("/sign-in").await;
+        let csrf = hidden(&form.html, "csrf");
+        visitors.push((b, csrf));
+    }
+    let pages = futures_util::future::join_all(visitors.iter_mut().enumerate().map(
+        |(i, (b, csrf))| async move {
+            let user = format!("sprayed{i}");
+            b.post(
+                "/sign-in",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("username", &user),
+                    ("password", "Spring2026!"),
+                ],
+            )
+            .await
+            .status
+        },
+    ))
+    .await;
+    assert_eq!(pages.iter().filter(|s| **s == 200).count(), 5, "{pages:?}");
+    assert_eq!(pages.iter().filter(|s| **s == 429).count(), 15, "{pages:?}");
+    let text = text_of(&s.http, &s.url("/metrics")).await;
+    assert_eq!(
+        series(&text, r#"oauth_token_errors_total{error="invalid_grant"}"#),
+        Some(5.0)
+    );
+}

@@ -284,3 +284,49 @@ fn the_auth_servers_startup_logs_do_not_contain_its_database_password() {
     assert!(logs.contains("postgres://app:[REDACTED]@"), "{logs}");
     assert!(!logs.contains("pg-password-9d0e"), "{logs}");
 }
+
+#[test]
+fn the_auth_server_and_the_api_read_their_database_url_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://app:file-password-2c8b@db.internal/auth";
+    let file = file_with(&dir, "db-url", &format!("{url}\n"));
+    let path = file.to_str().unwrap();
+    let auth = auth_server::config::Cli::try_parse_from([
+        "auth-server",
+        "--database-url-file",
+        path,
+        "serve",
+    ])
+    .unwrap();
+    assert_eq!(auth.database_url().unwrap().expose(), url);
+    let api = directory_api::config::Cli::try_parse_from([
+        "directory-api",
+        "--database-url-file",
+        path,
+        "migrate",
+    ])
+    .unwrap();
+    assert_eq!(api.database_url().unwrap().expose(), url);
+    assert!(!format!("{:?}", auth.database_url().unwrap()).contains("file-password-2c8b"));
+    let missing = auth_server::config::Cli::try_parse_from([
+        "auth-server",
+        "--database-url-file",
+        "/nonexistent/db-url",
+        "serve",
+    ])
+    .unwrap();
+    assert_eq!(
+        format!("{:#}", missing.database_url().unwrap_err()),
+        "cannot read the database URL file /nonexistent/db-url: No such file or directory (os error 2)"
+    );
+    let both = directory_api::config::Cli::try_parse_from([
+        "directory-api",
+        "--database-url",
+        url,
+        "--database-url-file",
+        path,
+        "serve",
+    ])
+    .unwrap_err();
+    assert_eq!(both.kind(), clap::error::ErrorKind::ArgumentConflict);
+}

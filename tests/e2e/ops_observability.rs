@@ -67,6 +67,40 @@ async fn a_request_id_sent_to_the_website_reaches_the_api_and_the_auth_server_lo
 }
 
 #[tokio::test]
+async fn a_signed_in_pages_request_id_reaches_the_introspection_and_the_apis_logs() {
+    capture_logs();
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = signed_in(&web, ALICE).await;
+    let id = format!(
+        "{MARKER}profile-{}",
+        auth_server::oauth::secrets::random_b64(9).replace(['-', '_'], "x")
+    );
+    let page = b
+        .send(
+            reqwest::Method::GET,
+            "/profile",
+            None,
+            &[("X-Request-Id", &id)],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let found = eventually(Duration::from_secs(30), || {
+        let records = logged_with(&id);
+        let at = |service: &str, route: &str| {
+            records.iter().any(|r| {
+                target(r).starts_with(service)
+                    && span_request_id(r) == Some(id.as_str())
+                    && r["span"]["route"] == route
+            })
+        };
+        at("auth_server", "/oauth/introspect") && at("directory_api", "/me")
+    })
+    .await;
+    assert!(found, "captured: {:#?}", logged_with(&id));
+}
+
+#[tokio::test]
 async fn each_service_returns_a_request_id_and_replaces_an_unsafe_one() {
     let s = TestStack::start().await;
     let web = s.start_web().await;

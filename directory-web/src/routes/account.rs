@@ -177,7 +177,7 @@ pub async fn sign_in(
     // authorization server is asked (which sees only this site's address).
     let address = client_address(&req, &state.trusted_proxies);
     let now = state.clock.now();
-    if let Some(Err(retry_after)) = address.map(|a| state.sign_in_throttle.check(a, now)) {
+    if let Some(Err(retry_after)) = address.map(|a| state.sign_in_throttle.begin(a, now)) {
         state.metrics.sign_ins_throttled.inc();
         tracing::warn!(address = ?address, retry_after, "sign-in refused: too many failures from this address");
         let minutes = (retry_after + 59) / 60;
@@ -204,12 +204,12 @@ pub async fn sign_in(
         .users
         .sign_in(&username, &SecretString::from(form.password))
         .await;
-    if matches!(
+    if !matches!(
         result,
         Err(SignInError::BadCredentials | SignInError::Throttled)
     ) && let Some(address) = address
     {
-        state.sign_in_throttle.failed(address, now);
+        state.sign_in_throttle.not_a_failure(address);
     }
     match result {
         Ok(user) => {
