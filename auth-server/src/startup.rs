@@ -43,7 +43,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
-        // Secrets show as `[REDACTED]` (secrecy, and the database URL's own `Debug`).
+        // The database URL's password shows as `[REDACTED]`.
         tracing::info!(settings = ?settings, "starting");
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;

@@ -72,7 +72,7 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
-        // Secrets show as `[REDACTED]` (secrecy, and the database URL's own `Debug`).
+        // The client secret and the session key show as `[REDACTED]` (secrecy).
         tracing::info!(settings = ?settings, "starting");
         let client_secret = settings.client_secret()?;
         let metrics = Metrics::new();
@@ -176,12 +176,10 @@ impl Application {
                     let response = srv.call(req);
                     async move {
                         let response = response.await?;
-                        metrics.observe(
-                            &route,
-                            &method,
-                            response.status().as_u16(),
-                            start.elapsed().as_secs_f64(),
-                        );
+                        let status = response.status().as_u16();
+                        let elapsed = start.elapsed();
+                        metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+                        tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }
                 })

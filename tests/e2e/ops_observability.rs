@@ -101,6 +101,61 @@ async fn a_signed_in_pages_request_id_reaches_the_introspection_and_the_apis_log
 }
 
 #[tokio::test]
+async fn the_api_forwards_the_request_id_when_an_unknown_key_makes_it_fetch_the_keys() {
+    capture_logs();
+    let s = TestStack::start().await;
+    let api = start_api(&s.auth.base, s.auth.clock.now(), |c| {
+        c.serve.jwks_min_refetch_secs = 1;
+    })
+    .await;
+    auth_server::admin::rotate_keys(&s.auth.db, s.auth.clock.now())
+        .await
+        .unwrap();
+    // The auth server signs with a new key once it has been published for 20 s.
+    s.auth.clock.advance(21);
+    api.clock.advance(21);
+    let token = s.user_token(ALICE).await;
+    // The API refetches at most once a second: ask until it has fetched the new key.
+    let prefix = format!(
+        "{MARKER}jwks-{}-",
+        auth_server::oauth::secrets::random_b64(6).replace(['-', '_'], "x")
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut accepted_as = None;
+    for attempt in 0.. {
+        let id = format!("{prefix}{attempt}");
+        let r = s
+            .http
+            .get(format!("{}/me", api.base))
+            .bearer_auth(&token)
+            .header("X-Request-Id", &id)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            accepted_as = Some(id);
+            break;
+        }
+        assert_eq!(r.status(), 401);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new key was never fetched"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let id = accepted_as.unwrap();
+    let fetched = eventually(Duration::from_secs(30), || {
+        logged_with(&id).iter().any(|r| {
+            target(r).starts_with("auth_server")
+                && span_request_id(r) == Some(id.as_str())
+                && r["span"]["route"] == "/.well-known/jwks.json"
+        })
+    })
+    .await;
+    assert!(fetched, "captured: {:#?}", logged_with(&prefix));
+}
+
+#[tokio::test]
 async fn each_service_returns_a_request_id_and_replaces_an_unsafe_one() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
