@@ -157,7 +157,7 @@ pub async fn sign_in(
     session::check_csrf(&session, &form.csrf)?;
     let form = form.into_inner();
     let username = form.username.trim().to_owned();
-    let failed = |message: &str| -> Result<HttpResponse, WebError> {
+    let refused = |message: &str, status| -> Result<HttpResponse, WebError> {
         private_html(
             &SignInPage {
                 title: "Staff sign in — Staff directory".into(),
@@ -167,9 +167,10 @@ pub async fn sign_in(
                 username: username.chars().take(64).collect(),
                 error: Some(message.to_owned()),
             },
-            actix_web::http::StatusCode::OK,
+            status,
         )
     };
+    let failed = |message: &str| refused(message, actix_web::http::StatusCode::OK);
     if username.is_empty() || form.password.is_empty() {
         return failed("Enter your username and your password.");
     }
@@ -181,18 +182,11 @@ pub async fn sign_in(
         state.metrics.sign_ins_throttled.inc();
         tracing::warn!(address = ?address, retry_after, "sign-in refused: too many failures from this address");
         let minutes = (retry_after + 59) / 60;
-        let mut response = private_html(
-            &SignInPage {
-                title: "Staff sign in — Staff directory".into(),
-                token_used: "no token (nothing was fetched for this page)".into(),
-                account: account(&session),
-                csrf: session::csrf_token(&session)?,
-                username: username.chars().take(64).collect(),
-                error: Some(format!(
-                    "Too many failed sign-ins from your network. Wait {minutes} minute{}, then try again.",
-                    if minutes == 1 { "" } else { "s" }
-                )),
-            },
+        let mut response = refused(
+            &format!(
+                "Too many failed sign-ins from your network. Wait {minutes} minute{}, then try again.",
+                if minutes == 1 { "" } else { "s" }
+            ),
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         )?;
         response
