@@ -132,20 +132,21 @@ pub enum KeysCommand {
 /// Runs a command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let now = SystemClock.now();
+    let database_url = cli.database_url()?;
     let serve_args = match cli.command {
         Command::Serve(args) => args,
         command => {
-            let db = Db::connect(&cli.database_url).await?;
+            let db = Db::connect(&database_url).await?;
             db.migrate().await?;
             let result = run_admin(&db, command, now).await;
             db.close().await;
             return result;
         }
     };
-    serve(cli.database_url, serve_args).await
+    serve(database_url, serve_args).await
 }
 
-async fn serve(database_url: String, serve: ServeArgs) -> anyhow::Result<()> {
+async fn serve(database_url: service_kit::db::DatabaseUrl, serve: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(Settings {
         database_url,
         serve,

@@ -43,6 +43,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // The database URL's password shows as `[REDACTED]`.
+        tracing::info!(settings = ?settings, "starting");
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let listener = TcpListener::bind(settings.serve.bind)
@@ -88,9 +90,15 @@ impl Application {
                     }
                 })
                 .configure(routes::configure)
+                // Outermost: the request id is known to every log line, including the body deadline's.
+                .wrap(service_kit::limits::BodyDeadline::default())
+                .wrap(service_kit::request_id::RequestIds)
         })
         .workers(workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
         .listen(listener)?
+        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
+        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
+        .keep_alive(service_kit::limits::KEEP_ALIVE)
         .shutdown_timeout(10)
         .run();
         Ok(Self {
@@ -109,6 +117,11 @@ impl Application {
     /// The issuer identifier in use.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The server's own database pool (tests close it to see readiness fail).
+    pub fn db(&self) -> Db {
+        self.db.clone()
     }
 
     /// A handle to stop the server.

@@ -7,10 +7,11 @@ use crate::store::Db;
 
 /// Runs a command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database_url = cli.database_url()?;
     match cli.command {
         Command::Serve(serve) => {
             let app = Application::build(Settings {
-                database_url: cli.database_url,
+                database_url,
                 serve,
             })
             .await?;
@@ -18,13 +19,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = Db::connect(&cli.database_url).await?;
+            let db = Db::connect(&database_url).await?;
             db.migrate().await?;
             db.close().await;
             println!("migrations applied");
         }
         Command::SeedDemo => {
-            let db = Db::connect(&cli.database_url).await?;
+            let db = Db::connect(&database_url).await?;
             db.migrate().await?;
             let added = crate::seed::seed_demo(&db, SystemClock.now()).await?;
             db.close().await;

@@ -19,7 +19,16 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/directory.db";
 pub struct Cli {
     /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
     #[arg(long, env = "API_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
+    pub database_url: service_kit::db::DatabaseUrl,
+
+    /// A file holding the database URL (for a URL with a password, from a mounted secret).
+    #[arg(
+        long,
+        env = "API_DATABASE_URL_FILE",
+        global = true,
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<std::path::PathBuf>,
 
     /// Log format.
     #[arg(
@@ -34,6 +43,13 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The database URL: from `--database-url-file` when given, else `--database-url`.
+    pub fn database_url(&self) -> anyhow::Result<service_kit::db::DatabaseUrl> {
+        service_kit::db::url_from(&self.database_url, self.database_url_file.as_deref())
+    }
 }
 
 /// The commands of the binary.
@@ -92,8 +108,8 @@ impl Default for ServeArgs {
 /// Everything [`crate::startup::Application::build`] needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (its password never shows in `Debug`).
+    pub database_url: service_kit::db::DatabaseUrl,
     /// Server settings.
     pub serve: ServeArgs,
 }
@@ -106,7 +122,7 @@ impl Settings {
         issuer: impl Into<String>,
     ) -> Self {
         Self {
-            database_url: database_url.into(),
+            database_url: service_kit::db::DatabaseUrl::from(database_url.into()),
             serve: ServeArgs {
                 bind,
                 issuer: issuer.into(),

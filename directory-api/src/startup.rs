@@ -53,6 +53,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // The database URL's password shows as `[REDACTED]`.
+        tracing::info!(settings = ?settings, "starting");
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let http = reqwest::Client::builder()
@@ -129,9 +131,15 @@ impl Application {
                 })
                 .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound) }))
+                // Outermost: the request id is known to every log line, including the body deadline's.
+                .wrap(service_kit::limits::BodyDeadline::default())
+                .wrap(service_kit::request_id::RequestIds)
         })
         .workers(workers)
         .listen(listener)?
+        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
+        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
+        .keep_alive(service_kit::limits::KEEP_ALIVE)
         .shutdown_timeout(10)
         .run();
         Ok(Self {
@@ -144,6 +152,11 @@ impl Application {
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The server's own database pool (tests close it to see readiness fail).
+    pub fn db(&self) -> Db {
+        self.db.clone()
     }
 
     /// A handle to stop the server.

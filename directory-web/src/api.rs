@@ -72,6 +72,46 @@ pub enum ApiFailure {
     Unavailable(String),
 }
 
+/// The `X-Request-Id` of the page being rendered, for an outbound call: the API and the
+/// authorization server then log the call under the same id as the page.
+pub fn request_id_header() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(value) = service_kit::request_id::current()
+        .and_then(|id| reqwest::header::HeaderValue::from_str(id.as_str()).ok())
+    {
+        headers.insert(service_kit::request_id::HEADER, value);
+    }
+    headers
+}
+
+/// A call made by [`forwarding_client`].
+pub type OAuthCall<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<oauth2::HttpResponse, oauth2::HttpClientError<reqwest::Error>>,
+            > + Send
+            + Sync
+            + 'a,
+    >,
+>;
+
+/// An HTTP client for the oauth2 crate that forwards the page's request id, as
+/// [`request_id_header`] does for plain calls.
+pub fn forwarding_client<'a>(
+    http: &'a reqwest::Client,
+) -> impl Fn(oauth2::HttpRequest) -> OAuthCall<'a> + 'a {
+    move |mut request: oauth2::HttpRequest| {
+        if let Some(value) = service_kit::request_id::current()
+            .and_then(|id| oauth2::http::HeaderValue::from_str(id.as_str()).ok())
+        {
+            request
+                .headers_mut()
+                .insert(service_kit::request_id::HEADER, value);
+        }
+        oauth2::AsyncHttpClient::call(http, request)
+    }
+}
+
 /// A client of the directory API.
 pub struct Api {
     http: reqwest::Client,
@@ -102,6 +142,7 @@ impl Api {
             .http
             .get(format!("{}{path_and_query}", self.base))
             .bearer_auth(token.expose_secret())
+            .headers(request_id_header())
             .send()
             .await
             .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
@@ -121,6 +162,26 @@ impl Api {
             status => Err(ApiFailure::Unavailable(format!(
                 "the API answered {status}"
             ))),
+        }
+    }
+
+    /// Whether the API answers its liveness check (`GET /healthz`), for readiness.
+    pub async fn alive(&self) -> Result<(), ApiFailure> {
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .headers(request_id_header())
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(ApiFailure::Unavailable(format!(
+                "the API answered {}",
+                response.status()
+            )))
         }
     }
 
@@ -170,6 +231,7 @@ impl Api {
             .http
             .get(format!("{}/me", self.base))
             .bearer_auth(token.expose_secret())
+            .headers(request_id_header())
             .send()
             .await
             .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
@@ -207,6 +269,7 @@ impl Api {
             .http
             .patch(format!("{}/staff/{id}", self.base))
             .bearer_auth(token.expose_secret())
+            .headers(request_id_header())
             .header(reqwest::header::IF_MATCH, etag)
             .json(fields)
             .send()

@@ -1,9 +1,10 @@
 //! Settings of the website: command-line flags with environment-variable equivalents.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// The default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -28,9 +29,14 @@ pub struct Settings {
     #[arg(long, env = "WEB_CLIENT_ID", default_value = "directory-web")]
     pub client_id: String,
 
-    /// The site's own client secret.
+    /// The site's own client secret (or give `--client-secret-file`).
     #[arg(long, env = "WEB_CLIENT_SECRET", hide_env_values = true)]
-    pub client_secret: SecretString,
+    pub client_secret: Option<SecretString>,
+
+    /// A file holding the site's own client secret (surrounding whitespace is ignored), such
+    /// as a mounted container secret.
+    #[arg(long, env = "WEB_CLIENT_SECRET_FILE", conflicts_with = "client_secret")]
+    pub client_secret_file: Option<PathBuf>,
 
     /// Renew the site's own token this many seconds before it expires.
     #[arg(long, env = "WEB_TOKEN_RENEW_BEFORE_SECS", default_value_t = 30)]
@@ -41,6 +47,10 @@ pub struct Settings {
     #[arg(long, env = "WEB_SESSION_KEY", hide_env_values = true)]
     pub session_key: Option<SecretString>,
 
+    /// A file holding the session key (as `--session-key`).
+    #[arg(long, env = "WEB_SESSION_KEY_FILE", conflicts_with = "session_key")]
+    pub session_key_file: Option<PathBuf>,
+
     /// The site's public address; an `https://` one makes cookies `Secure` and `__Host-`.
     #[arg(long, env = "WEB_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
@@ -48,6 +58,24 @@ pub struct Settings {
     /// A signed-in session unused for this long ends, in seconds.
     #[arg(long, env = "WEB_IDLE_TIMEOUT_SECS", default_value_t = 1800)]
     pub idle_timeout_secs: i64,
+
+    /// Failed sign-ins allowed from one visitor address within the window; further sign-ins
+    /// from it are refused (429) without asking the authorization server.
+    #[arg(
+        long,
+        env = "WEB_MAX_FAILED_SIGN_INS_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub max_failed_sign_ins_per_address: u32,
+
+    /// The per-address sign-in window, in seconds.
+    #[arg(long, env = "WEB_SIGN_IN_WINDOW_SECS", default_value_t = 900)]
+    pub sign_in_window_secs: i64,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses). Empty:
+    /// the connecting address is the visitor's.
+    #[arg(long, env = "WEB_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
 
     /// HTTP worker threads (default: the number of CPU cores).
     #[arg(long, env = "WEB_WORKERS")]
@@ -72,21 +100,34 @@ impl Settings {
             api_url: api_url.to_owned(),
             issuer: issuer.to_owned(),
             client_id: client_id.to_owned(),
-            client_secret: SecretString::from(client_secret.to_owned()),
+            client_secret: Some(SecretString::from(client_secret.to_owned())),
+            client_secret_file: None,
             token_renew_before_secs: 30,
             session_key: None,
+            session_key_file: None,
             public_url: format!("http://{bind}"),
             idle_timeout_secs: 1800,
+            max_failed_sign_ins_per_address: 20,
+            sign_in_window_secs: 900,
+            trusted_proxies: Vec::new(),
             workers: None,
             log_format: crate::telemetry::LogFormat::Text,
         }
     }
 
-    /// Checks values that flags alone cannot.
+    /// Checks values that flags alone cannot, and that the secrets can be read.
     pub fn validate(&self) -> anyhow::Result<()> {
-        for (name, url) in [("API URL", &self.api_url), ("issuer", &self.issuer)] {
+        for (name, url) in [
+            ("API URL", &self.api_url),
+            ("issuer", &self.issuer),
+            ("public URL", &self.public_url),
+        ] {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| anyhow::anyhow!("the {name} is not a valid URL ({e}): {url:?}"))?;
             anyhow::ensure!(
-                (url.starts_with("http://") || url.starts_with("https://")) && !url.ends_with('/'),
+                matches!(parsed.scheme(), "http" | "https")
+                    && parsed.host().is_some()
+                    && !url.ends_with('/'),
                 "the {name} must be an http(s) URL without a trailing slash (got {url:?})"
             );
         }
@@ -94,6 +135,50 @@ impl Settings {
             self.token_renew_before_secs >= 0,
             "the renewal margin must not be negative"
         );
+        anyhow::ensure!(
+            self.max_failed_sign_ins_per_address > 0 && self.sign_in_window_secs > 0,
+            "the per-address sign-in limit and its window must be positive"
+        );
+        self.client_secret()?;
+        self.session_key()?;
         Ok(())
     }
+
+    /// The site's own client secret, from `--client-secret` or `--client-secret-file`.
+    pub fn client_secret(&self) -> anyhow::Result<SecretString> {
+        let secret = match (&self.client_secret, &self.client_secret_file) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(path)) => read_secret("client secret", path)?,
+            (None, None) => anyhow::bail!(
+                "the site's client secret is missing: set WEB_CLIENT_SECRET or WEB_CLIENT_SECRET_FILE (--client-secret or --client-secret-file)"
+            ),
+        };
+        anyhow::ensure!(
+            !secret.expose_secret().trim().is_empty(),
+            "the site's client secret is empty"
+        );
+        Ok(secret)
+    }
+
+    /// The session key, from `--session-key` or `--session-key-file`, if any.
+    pub fn session_key(&self) -> anyhow::Result<Option<SecretString>> {
+        match (&self.session_key, &self.session_key_file) {
+            (Some(key), _) => Ok(Some(key.clone())),
+            (None, Some(path)) => read_secret("session key", path).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// A secret held in a file: its contents without surrounding whitespace.
+fn read_secret(what: &str, path: &Path) -> anyhow::Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the {what} file {}: {e}", path.display()))?;
+    let value = text.trim();
+    anyhow::ensure!(
+        !value.is_empty(),
+        "the {what} file {} is empty",
+        path.display()
+    );
+    Ok(SecretString::from(value.to_owned()))
 }

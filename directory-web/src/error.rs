@@ -20,6 +20,9 @@ pub enum WebError {
     /// 404: no such page or person.
     #[error("not found")]
     NotFound,
+    /// 413: a form larger than the site accepts.
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// 503 with `Retry-After`: the directory API or the authorization server is out of reach.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -34,6 +37,7 @@ impl ResponseError for WebError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -49,6 +53,10 @@ impl ResponseError for WebError {
             Self::NotFound => (
                 "Page not found".to_owned(),
                 "There is no page at this address. The person may have left, or the link may be mistyped.".to_owned(),
+            ),
+            Self::PayloadTooLarge => (
+                "That form is too large".to_owned(),
+                "The form sent was larger than this site accepts. Shorten what you entered and try again.".to_owned(),
             ),
             Self::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "answering 503");

@@ -28,6 +28,8 @@ pub struct Metrics {
     http: HistogramFamily,
     /// Token requests made for the site's own token.
     pub app_token_requests: Counter,
+    /// Sign-ins refused because their address had too many failures.
+    pub sign_ins_throttled: Counter,
 }
 
 impl Default for Metrics {
@@ -52,10 +54,17 @@ impl Metrics {
             "client_credentials token requests made for the site's own token",
             app_token_requests.clone(),
         );
+        let sign_ins_throttled = Counter::default();
+        registry.register(
+            "web_sign_ins_throttled",
+            "Sign-ins refused without asking the authorization server: too many failures from the visitor's address",
+            sign_ins_throttled.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             http,
             app_token_requests,
+            sign_ins_throttled,
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::error::UrlencodedError;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 
@@ -14,6 +15,7 @@ use crate::config::Settings;
 use crate::error::WebError;
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::throttle::AddressThrottle;
 use crate::token::AppToken;
 use crate::user_tokens::UserTokens;
 use actix_session::SessionMiddleware;
@@ -41,6 +43,10 @@ pub struct WebState {
     pub users: UserTokens,
     /// A signed-in session unused for this long ends (seconds).
     pub idle_timeout_secs: i64,
+    /// Failed sign-ins per visitor address.
+    pub sign_in_throttle: AddressThrottle,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Metrics.
@@ -66,16 +72,19 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.validate()?;
+        // The client secret and the session key show as `[REDACTED]` (secrecy).
+        tracing::info!(settings = ?settings, "starting");
+        let client_secret = settings.client_secret()?;
         let metrics = Metrics::new();
         let token = AppToken::new(
             &settings.issuer,
             &settings.client_id,
-            &settings.client_secret,
+            &client_secret,
             settings.token_renew_before_secs,
             clock.clone(),
             metrics.app_token_requests.clone(),
         )?;
-        let session_key = match &settings.session_key {
+        let session_key = match &settings.session_key()? {
             Some(encoded) => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded.expose_secret().trim())
@@ -97,9 +106,15 @@ impl Application {
             users: UserTokens::new(
                 &settings.issuer,
                 &settings.client_id,
-                &settings.client_secret,
+                &client_secret,
                 clock.clone(),
             )?,
+            sign_in_throttle: AddressThrottle::new(
+                settings.max_failed_sign_ins_per_address,
+                settings.sign_in_window_secs,
+                crate::throttle::DEFAULT_CAPACITY,
+            ),
+            trusted_proxies: settings.trusted_proxies.clone(),
             idle_timeout_secs: settings.idle_timeout_secs,
             token,
             client_id: settings.client_id.clone(),
@@ -128,13 +143,14 @@ impl Application {
                     .build();
             App::new()
                 .app_data(state.clone())
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(16 * 1024)
-                        .error_handler(|e, _| {
+                .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
+                    |e, _| match e {
+                        UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge.into(),
+                        e => {
                             WebError::BadRequest(format!("The form could not be read: {e}.")).into()
-                        }),
-                )
+                        }
+                    },
+                ))
                 .wrap(sessions)
                 .wrap(
                     DefaultHeaders::new()
@@ -160,12 +176,10 @@ impl Application {
                     let response = srv.call(req);
                     async move {
                         let response = response.await?;
-                        metrics.observe(
-                            &route,
-                            &method,
-                            response.status().as_u16(),
-                            start.elapsed().as_secs_f64(),
-                        );
+                        let status = response.status().as_u16();
+                        let elapsed = start.elapsed();
+                        metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+                        tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }
                 })
@@ -173,9 +187,15 @@ impl Application {
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))
+                // Outermost: the request id is known to every log line, including the body deadline's.
+                .wrap(service_kit::limits::BodyDeadline::default())
+                .wrap(service_kit::request_id::RequestIds)
         })
         .workers(workers)
         .listen(listener)?
+        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
+        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
+        .keep_alive(service_kit::limits::KEEP_ALIVE)
         .shutdown_timeout(10)
         .run();
         Ok(Self { server, address })

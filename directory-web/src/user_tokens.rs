@@ -101,7 +101,7 @@ impl UserTokens {
                 &ResourceOwnerUsername::new(username.to_owned()),
                 &ResourceOwnerPassword::new(password.expose_secret().to_owned()),
             )
-            .request_async(&self.http)
+            .request_async(&crate::api::forwarding_client(&self.http))
             .await;
         match response {
             Ok(r) => {
@@ -136,7 +136,7 @@ impl UserTokens {
         let response = self
             .oauth
             .exchange_refresh_token(&RefreshToken::new(user.refresh_token.clone()))
-            .request_async(&self.http)
+            .request_async(&crate::api::forwarding_client(&self.http))
             .await;
         match response {
             Ok(r) => Ok(self.signed_in(&user.username, &r)),
@@ -153,6 +153,7 @@ impl UserTokens {
         let response = self
             .http
             .post(&self.introspection_url)
+            .headers(crate::api::request_id_header())
             .basic_auth(
                 encode(&self.client_id),
                 Some(encode(self.client_secret.expose_secret())),
@@ -185,6 +186,7 @@ impl UserTokens {
         let result = self
             .http
             .post(&self.revocation_url)
+            .headers(crate::api::request_id_header())
             // RFC 6749 §2.3.1: the id and secret are form-encoded inside Basic.
             .basic_auth(
                 encode(&self.client_id),

@@ -87,3 +87,107 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     };
     Ok(format!("sqlite://{path}?{query}"))
 }
+
+/// The database URL to use: the contents of `file` (surrounding whitespace ignored) when one
+/// is given, so that a URL holding a password can come from a mounted secret; else `url`.
+pub fn url_from(url: &DatabaseUrl, file: Option<&std::path::Path>) -> anyhow::Result<DatabaseUrl> {
+    let Some(path) = file else {
+        return Ok(url.clone());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("cannot read the database URL file {}: {e}", path.display())
+    })?;
+    let value = text.trim();
+    anyhow::ensure!(
+        !value.is_empty(),
+        "the database URL file {} is empty",
+        path.display()
+    );
+    Ok(DatabaseUrl(value.to_owned()))
+}
+
+/// A database URL, which may hold a password (`postgres://user:password@host/db`): shown by
+/// `Debug` and `Display` with the password replaced, so settings can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `[REDACTED]`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:[REDACTED]@{host}{path}"),
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(Self(url.to_owned()))
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn passwords_never_show() {
+        let url = DatabaseUrl::from("postgres://app:s3cret@db:5432/auth?sslmode=require");
+        assert_eq!(
+            format!("{url:?} {url}"),
+            "\"postgres://app:[REDACTED]@db:5432/auth?sslmode=require\" postgres://app:[REDACTED]@db:5432/auth?sslmode=require"
+        );
+        assert_eq!(
+            DatabaseUrl::from("sqlite://data/auth.db").redacted(),
+            "sqlite://data/auth.db"
+        );
+    }
+}

@@ -1,6 +1,5 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::startup::AppState;
@@ -12,27 +11,20 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers and signing keys are loaded.
+/// Readiness: the database answers and signing keys are loaded. A 503 names the failing check.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let db = state.tokens.db().ping().await;
-    let keys = state.tokens.jwks().await;
-    match (db, keys) {
-        (Ok(()), Ok(jwks)) if !jwks.keys.is_empty() => HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ready"),
-        (db, keys) => {
-            if let Err(e) = db {
-                tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
-            }
-            if let Err(e) = keys {
-                tracing::warn!(error = %e, "readiness: keys unavailable");
-            }
-            HttpResponse::ServiceUnavailable()
-                .insert_header((header::RETRY_AFTER, "5"))
-                .content_type("text/plain; charset=utf-8")
-                .body("not ready")
-        }
+    if let Err(e) = &db {
+        tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
     }
+    let keys = match state.tokens.jwks().await {
+        Ok(jwks) => !jwks.keys.is_empty(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: keys unavailable");
+            false
+        }
+    };
+    service_kit::health::readiness(&[("database", db.is_ok()), ("keys", keys)])
 }
 
 /// Prometheus text exposition.

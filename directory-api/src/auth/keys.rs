@@ -159,6 +159,7 @@ impl KeyCache {
         let metadata: Metadata = self
             .http
             .get(format!("{issuer}/.well-known/oauth-authorization-server"))
+            .headers(request_id_header())
             .send()
             .await
             .context("metadata request failed")?
@@ -177,6 +178,7 @@ impl KeyCache {
         let set: JwkSet = self
             .http
             .get(&metadata.jwks_uri)
+            .headers(request_id_header())
             .send()
             .await
             .context("JWKS request failed")?
@@ -201,4 +203,16 @@ impl KeyCache {
         }
         Ok(keys)
     }
+}
+
+/// The id of the request that caused a fetch (an unknown `kid`), forwarded so that the
+/// authorization server's log lines of the fetch carry it; none for the fetch at start.
+fn request_id_header() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(value) = service_kit::request_id::current()
+        .and_then(|id| reqwest::header::HeaderValue::from_str(id.as_str()).ok())
+    {
+        headers.insert(service_kit::request_id::HEADER, value);
+    }
+    headers
 }

@@ -1,6 +1,5 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::startup::ApiState;
@@ -12,27 +11,21 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers and the authorization server's keys have been fetched.
+/// Readiness: the database answers and the authorization server's keys have been fetched
+/// (once fetched, they are kept through an outage of the authorization server). A 503 names
+/// the failing check.
 pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
     let db = state.db.ping().await;
-    let keys = state.verifier.keys().is_loaded() || state.verifier.keys().refresh().await.is_ok();
-    match (db, keys) {
-        (Ok(()), true) => HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ready"),
-        (db, keys) => {
-            if let Err(e) = db {
-                tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
-            }
-            if !keys {
-                tracing::warn!("readiness: no signing keys yet");
-            }
-            HttpResponse::ServiceUnavailable()
-                .insert_header((header::RETRY_AFTER, "5"))
-                .content_type("text/plain; charset=utf-8")
-                .body("not ready")
-        }
+    if let Err(e) = &db {
+        tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
     }
+    // A refresh skipped by the refetch rate limit also answers `Ok`: only keys in hand count.
+    let keys = state.verifier.keys().is_loaded()
+        || (state.verifier.keys().refresh().await.is_ok() && state.verifier.keys().is_loaded());
+    if !keys {
+        tracing::warn!("readiness: no signing keys yet");
+    }
+    service_kit::health::readiness(&[("database", db.is_ok()), ("jwks", keys)])
 }
 
 /// Prometheus text exposition.

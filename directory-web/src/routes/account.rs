@@ -16,6 +16,7 @@ use crate::api::{ApiFailure, Saved, StaffRecord};
 use crate::error::WebError;
 use crate::session::{self, SignedIn};
 use crate::startup::WebState;
+use crate::throttle::client_address;
 use crate::user_tokens::SignInError;
 use crate::views::{ConflictRow, FieldMessage, ProfilePage, SignInPage};
 
@@ -156,7 +157,7 @@ pub async fn sign_in(
     session::check_csrf(&session, &form.csrf)?;
     let form = form.into_inner();
     let username = form.username.trim().to_owned();
-    let failed = |message: &str| -> Result<HttpResponse, WebError> {
+    let refused = |message: &str, status| -> Result<HttpResponse, WebError> {
         private_html(
             &SignInPage {
                 title: "Staff sign in — Staff directory".into(),
@@ -166,17 +167,45 @@ pub async fn sign_in(
                 username: username.chars().take(64).collect(),
                 error: Some(message.to_owned()),
             },
-            actix_web::http::StatusCode::OK,
+            status,
         )
     };
+    let failed = |message: &str| refused(message, actix_web::http::StatusCode::OK);
     if username.is_empty() || form.password.is_empty() {
         return failed("Enter your username and your password.");
     }
-    match state
+    // Password spraying: many usernames from one address. Refused here, before the
+    // authorization server is asked (which sees only this site's address).
+    let address = client_address(&req, &state.trusted_proxies);
+    let now = state.clock.now();
+    if let Some(Err(retry_after)) = address.map(|a| state.sign_in_throttle.begin(a, now)) {
+        state.metrics.sign_ins_throttled.inc();
+        tracing::warn!(address = ?address, retry_after, "sign-in refused: too many failures from this address");
+        let minutes = (retry_after + 59) / 60;
+        let mut response = refused(
+            &format!(
+                "Too many failed sign-ins from your network. Wait {minutes} minute{}, then try again.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        )?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        return Ok(response);
+    }
+    let result = state
         .users
         .sign_in(&username, &SecretString::from(form.password))
-        .await
+        .await;
+    if !matches!(
+        result,
+        Err(SignInError::BadCredentials | SignInError::Throttled)
+    ) && let Some(address) = address
     {
+        state.sign_in_throttle.not_a_failure(address);
+    }
+    match result {
         Ok(user) => {
             tracing::info!(username = %user.username, "member of staff signed in");
             session::begin(&session, &user)?;

@@ -1,6 +1,5 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::startup::WebState;
@@ -13,20 +12,16 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the site's own token can be had (the authorization server answers, or the
-/// cached token is still valid).
+/// cached token is still valid) and the directory API answers. A 503 names the failing check.
 pub async fn readyz(state: web::Data<WebState>) -> HttpResponse {
-    match state.token.get().await {
-        Ok(_) => HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: no token");
-            HttpResponse::ServiceUnavailable()
-                .insert_header((header::RETRY_AFTER, "5"))
-                .content_type("text/plain; charset=utf-8")
-                .body("not ready")
-        }
+    let (token, api) = tokio::join!(state.token.get(), state.api.alive());
+    if let Err(e) = &token {
+        tracing::warn!(error = %e, "readiness: no token");
     }
+    if let Err(e) = &api {
+        tracing::warn!(error = %e, "readiness: the API does not answer");
+    }
+    service_kit::health::readiness(&[("token", token.is_ok()), ("api", api.is_ok())])
 }
 
 /// Prometheus text exposition.
