@@ -57,8 +57,9 @@ fn hash_blocking(password: &str) -> anyhow::Result<String> {
 }
 
 thread_local! {
-    /// This thread's Argon2 working memory (19 MiB), reused from one verification to the next:
-    /// allocating it afresh costs page faults and zeroing, a fifth of the work of a hash.
+    /// This thread's Argon2 working memory (19 MiB), reused from one verification to the next
+    /// and kept for the thread's life: allocating it afresh costs page faults and zeroing, a
+    /// fifth of the work of a hash, and makes the process's memory grow (see `Passwords::new`).
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -100,11 +101,6 @@ fn verify_blocking(password: &str, phc: &str) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))
     })?;
     Ok(bool::from(expected.as_bytes().ct_eq(&computed)))
-}
-
-/// Gives this thread's Argon2 working memory back, so an idle server stays small.
-fn release_memory() {
-    MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -155,11 +151,12 @@ impl Passwords {
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
                     lower_priority();
+                    // The thread keeps its working memory for its whole life. Giving it
+                    // back after each burst made the allocator hand out a fresh 19 MiB
+                    // region again and again (glibc raises its mmap threshold after the
+                    // first free), and the process grew by hundreds of MB under a soak.
                     while let Ok(job) = queue.recv() {
                         job();
-                        if queue.is_empty() {
-                            release_memory();
-                        }
                     }
                 })
                 .context("cannot start a password-hashing thread")?;

@@ -412,8 +412,7 @@ impl TokenService {
         }
         let username = Username::parse(&found.username)
             .map_err(|e| anyhow::anyhow!("stored username: {e}"))?;
-        let user = self.db.user(&username).await?;
-        if user.is_none_or(|u| u.disabled) {
+        if !found.user_active {
             self.db
                 .revoke_family(&found.family_id, now, "user_disabled")
                 .await?;

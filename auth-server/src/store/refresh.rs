@@ -38,7 +38,8 @@ pub struct RefreshLookup {
     pub scope: String,
     /// The generation of the presented token.
     pub token_generation: i64,
-    /// The family's current generation: only a token of this generation is valid.
+    /// The family's current generation (its newest token's): only a token of this
+    /// generation is valid.
     pub family_generation: i64,
     /// The token's idle expiry.
     pub token_expires_at: i64,
@@ -48,6 +49,8 @@ pub struct RefreshLookup {
     pub family_expires_at: i64,
     /// Whether the family was revoked.
     pub revoked: bool,
+    /// Whether the user still exists and is not disabled.
+    pub user_active: bool,
 }
 
 /// How a rotation attempt ended.
@@ -64,8 +67,8 @@ impl Db {
     pub async fn create_family(&self, f: &NewFamily<'_>) -> anyhow::Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO refresh_families (family_id, client_id, username, scope, generation, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, 0, $5, $6)",
+            "INSERT INTO refresh_families (family_id, client_id, username, scope, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(f.family_id)
         .bind(f.client_id)
@@ -95,10 +98,14 @@ impl Db {
         token_hash: &str,
     ) -> anyhow::Result<Option<RefreshLookup>> {
         let row = sqlx::query(
-            "SELECT f.family_id, f.client_id, f.username, f.scope, f.generation AS family_generation, \
+            "SELECT f.family_id, f.client_id, f.username, f.scope, \
+                    (SELECT MAX(g.generation) FROM refresh_tokens g WHERE g.family_id = t.family_id) \
+                        AS family_generation, \
                     f.expires_at AS family_expires_at, f.revoked_at, \
-                    t.generation AS token_generation, t.issued_at, t.expires_at AS token_expires_at \
+                    t.generation AS token_generation, t.issued_at, t.expires_at AS token_expires_at, \
+                    CASE WHEN u.disabled = 0 THEN 1 ELSE 0 END AS user_active \
              FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
+             LEFT JOIN users u ON u.username = f.username \
              WHERE t.token_hash = $1",
         )
         .bind(token_hash)
@@ -106,6 +113,7 @@ impl Db {
         .await?;
         let Some(r) = row else { return Ok(None) };
         let revoked_at: Option<i64> = r.try_get("revoked_at")?;
+        let user_active: i32 = r.try_get("user_active")?;
         Ok(Some(RefreshLookup {
             family_id: r.try_get("family_id")?,
             client_id: r.try_get("client_id")?,
@@ -117,13 +125,14 @@ impl Db {
             token_issued_at: r.try_get("issued_at")?,
             family_expires_at: r.try_get("family_expires_at")?,
             revoked: revoked_at.is_some(),
+            user_active: user_active != 0,
         }))
     }
 
-    /// Moves the family from generation `from` to `from + 1` and stores the new token, in
-    /// one transaction. The compare-and-set on `generation` makes exactly one of several
-    /// concurrent requests with the same token win; the write comes first so SQLite takes its
-    /// write lock at once and PostgreSQL's row lock serialises the rest.
+    /// Moves the family from generation `from` to `from + 1` by storing the new token, in
+    /// one statement: the unique (family, generation) index lets exactly one of two
+    /// concurrent rotations from the same generation in (RFC 9700 §4.14.2: a refresh token
+    /// is used once), and a family revoked meanwhile takes no new token.
     pub async fn rotate_refresh_token(
         &self,
         family_id: &str,
@@ -132,42 +141,24 @@ impl Db {
         issued_at: i64,
         expires_at: i64,
     ) -> anyhow::Result<Rotation> {
-        let mut tx = self.pool().begin().await?;
-        let moved = sqlx::query(
-            "UPDATE refresh_families SET generation = generation + 1 \
-             WHERE family_id = $1 AND generation = $2 AND revoked_at IS NULL",
-        )
-        .bind(family_id)
-        .bind(from)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved == 0 {
-            tx.rollback().await?;
-            return Ok(Rotation::LostRace);
-        }
         let inserted = sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             SELECT $1, family_id, $2, $3, $4 FROM refresh_families \
+             WHERE family_id = $5 AND revoked_at IS NULL",
         )
         .bind(new_token_hash)
-        .bind(family_id)
         .bind(from + 1)
         .bind(issued_at)
         .bind(expires_at)
-        .execute(&mut *tx)
+        .bind(family_id)
+        .execute(self.pool())
         .await;
         match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                tx.rollback().await?;
-                return Ok(Rotation::LostRace);
-            }
-            other => {
-                other?;
-            }
+            Ok(done) if done.rows_affected() == 1 => Ok(Rotation::Rotated),
+            Ok(_) => Ok(Rotation::LostRace),
+            Err(e) if is_unique_violation(&e) => Ok(Rotation::LostRace),
+            Err(e) => Err(e.into()),
         }
-        tx.commit().await?;
-        Ok(Rotation::Rotated)
     }
 
     /// When the family moved to `generation`: the issue time of that generation's token.
