@@ -23,6 +23,41 @@ async fn usernames(s: &TestStack, path: &str, token: &str) -> (Vec<String>, i64)
     (names, page["total"].as_i64().unwrap())
 }
 
+/// A broad search is paged by walking the name index on SQLite, a narrow one (or one page
+/// holding every match) by sorting the matches: both must give the same records in the same
+/// order, and every page the same total.
+#[tokio::test]
+async fn a_broad_search_pages_through_every_match_in_name_order_whichever_way_it_is_paged() {
+    let s = TestStack::start().await;
+    let t = s.web_app_token().await;
+    let (all, total) = usernames(&s, "/staff?q=school&per_page=100", &t).await;
+    assert!(total >= 40, "most demo staff are in a School: {total}");
+    assert_eq!(all.len() as i64, total);
+    let mut paged = Vec::new();
+    for page in 1..=(total + 9) / 10 {
+        let (names, page_total) =
+            usernames(&s, &format!("/staff?q=school&per_page=10&page={page}"), &t).await;
+        assert_eq!(page_total, total, "page {page}");
+        paged.extend(names);
+    }
+    assert_eq!(paged, all);
+    let listing: Value = s.get_json("/staff?q=school&per_page=100", Some(&t)).await;
+    let names: Vec<(String, i64)> = listing["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["display_name"].as_str().unwrap().to_owned(),
+                i["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "name order, then id");
+}
+
 #[tokio::test]
 async fn search_covers_name_title_department_and_interests_case_insensitively() {
     let s = TestStack::start().await;
