@@ -1,6 +1,7 @@
 //! Every SQL statement of the directory API. SQLite and PostgreSQL share the statements
 //! except for search, where each uses its own full-text index, and the migrations.
 
+pub mod local_reads;
 pub mod staff;
 
 use anyhow::Context as _;
@@ -15,13 +16,22 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    local: Option<local_reads::LocalReads>,
 }
 
 impl Db {
     /// Connects to `url`: `sqlite://path` (file and folder created, WAL) or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let (pool, backend) = service_kit::db::connect(url).await?;
-        Ok(Self { pool, backend })
+        let local = match backend {
+            Backend::Sqlite => local_reads::LocalReads::for_url(url),
+            Backend::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            local,
+        })
     }
 
     /// Applies the backend's migrations.
@@ -54,5 +64,10 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Point reads on the calling thread, on SQLite files (see `local_reads`).
+    pub(crate) fn local_reads(&self) -> Option<&local_reads::LocalReads> {
+        self.local.as_ref()
     }
 }

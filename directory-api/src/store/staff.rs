@@ -69,7 +69,7 @@ pub enum Written {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsernameTaken;
 
-const COLUMNS: &str = "s.id, s.username, s.display_name, s.job_title, s.department, s.email, s.phone, s.office, \
+pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.job_title, s.department, s.email, s.phone, s.office, \
                        s.bio, s.research_interests, s.version, s.updated_at, s.retired_at";
 
 fn row_to_staff(r: &AnyRow) -> anyhow::Result<StaffRow> {
@@ -105,13 +105,18 @@ impl Db {
 
     /// The record `id`; retired ones only when `include_retired`.
     pub async fn staff(&self, id: i64, include_retired: bool) -> anyhow::Result<Option<StaffRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM staff s WHERE s.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        let staff = row.as_ref().map(row_to_staff).transpose()?;
+        let staff = match self.local_reads() {
+            Some(local) => local.staff(id)?,
+            None => {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM staff s WHERE s.id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+                row.as_ref().map(row_to_staff).transpose()?
+            }
+        };
         Ok(staff.filter(|s| include_retired || s.record.retired_at.is_none()))
     }
 
