@@ -53,6 +53,11 @@ pub struct Settings {
     #[arg(long, env = "WEB_WORKERS")]
     pub workers: Option<usize>,
 
+    /// On SIGTERM, answer `/readyz` with 503 for this many seconds while still serving, so that
+    /// load balancers stop sending requests before the listener closes; 0 stops at once.
+    #[arg(long, env = "WEB_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,
@@ -78,6 +83,7 @@ impl Settings {
             public_url: format!("http://{bind}"),
             idle_timeout_secs: 1800,
             workers: None,
+            shutdown_drain_secs: 0,
             log_format: crate::telemetry::LogFormat::Text,
         }
     }

@@ -1,7 +1,8 @@
 //! What the Staff Directory's services share and that belongs to none of them: the clock they
-//! read the time from, how they log, and how they open their database. Each service re-exports
+//! read the time from, how they log, how they open their database, and how they stop. Each service re-exports
 //! these as its own modules, so that none depends on another service's crate.
 
 pub mod clock;
 pub mod db;
+pub mod shutdown;
 pub mod telemetry;

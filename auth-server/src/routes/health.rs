@@ -3,6 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::AppState;
 
 /// Liveness: the process answers.
@@ -12,8 +14,15 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers and signing keys are loaded.
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// Readiness: not stopping, the database answers and signing keys are loaded.
+pub async fn readyz(state: web::Data<AppState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        // Stopping: load balancers are to send new requests elsewhere.
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .content_type("text/plain; charset=utf-8")
+            .body("draining");
+    }
     let db = state.tokens.db().ping().await;
     let keys = state.tokens.jwks().await;
     match (db, keys) {

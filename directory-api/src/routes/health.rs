@@ -3,6 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::ApiState;
 
 /// Liveness: the process answers.
@@ -12,8 +14,16 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers and the authorization server's keys have been fetched.
-pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+/// Readiness: not stopping, the database answers and the authorization server's keys have
+/// been fetched.
+pub async fn readyz(state: web::Data<ApiState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        // Stopping: load balancers are to send new requests elsewhere.
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .content_type("text/plain; charset=utf-8")
+            .body("draining");
+    }
     let db = state.db.ping().await;
     let keys = state.verifier.keys().is_loaded() || state.verifier.keys().refresh().await.is_ok();
     match (db, keys) {

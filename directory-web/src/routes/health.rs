@@ -3,6 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::WebState;
 
 /// Liveness: the process answers.
@@ -12,9 +14,16 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the site's own token can be had (the authorization server answers, or the
+/// Readiness: not stopping, and the site's own token can be had (the authorization server answers, or the
 /// cached token is still valid).
-pub async fn readyz(state: web::Data<WebState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<WebState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        // Stopping: load balancers are to send new requests elsewhere.
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .content_type("text/plain; charset=utf-8")
+            .body("draining");
+    }
     match state.token.get().await {
         Ok(_) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
