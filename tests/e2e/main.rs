@@ -23,6 +23,8 @@ mod auth_token_endpoint;
 mod docs_walkthrough;
 mod hr_sync;
 mod launcher;
+mod ops_b_support;
+mod ops_shutdown;
 mod story;
 mod web_browser;
 mod web_public;
