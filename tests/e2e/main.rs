@@ -24,6 +24,7 @@ mod docs_walkthrough;
 mod hr_sync;
 mod launcher;
 mod ops_b_support;
+mod ops_faults;
 mod ops_scale_out;
 mod ops_shutdown;
 mod story;
