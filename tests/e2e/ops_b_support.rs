@@ -353,6 +353,17 @@ pub async fn web_instance(
     client: &TestClient,
     clock: Arc<ManualClock>,
 ) -> InProcess {
+    web_instance_with(api_url, issuer, client, clock, |_| {}).await
+}
+
+/// A website instance whose settings `configure` adjusts first.
+pub async fn web_instance_with(
+    api_url: &str,
+    issuer: &str,
+    client: &TestClient,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut directory_web::config::Settings),
+) -> InProcess {
     let mut settings = directory_web::config::Settings::new(
         "127.0.0.1:0".parse().unwrap(),
         api_url,
@@ -361,6 +372,7 @@ pub async fn web_instance(
         &client.secret,
     );
     settings.workers = Some(1);
+    configure(&mut settings);
     let app = directory_web::startup::Application::build_with_clock(settings, clock)
         .await
         .unwrap();
@@ -377,6 +389,8 @@ impl FastTime {
     pub fn start(clocks: Vec<Arc<ManualClock>>) -> FastTime {
         FastTime(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(100));
+            // A stalled machine slows the services' time down, never speeds it up.
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 for clock in &clocks {

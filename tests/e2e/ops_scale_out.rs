@@ -10,6 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use auth_server::clock::ManualClock;
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -17,7 +18,8 @@ use crate::harness::{ALICE, BEN, assert_oauth_error, assert_problem, header, jwt
 use crate::ops_b_support::*;
 
 /// Two authorization servers and two APIs on one deployment's databases, all on one clock. Both
-/// authorization servers carry the first one's issuer identifier, which the APIs trust.
+/// authorization servers carry the first one's issuer identifier, which the APIs trust. (The
+/// websites keep no state but their sessions, in cookies: see the last test.)
 struct TwoOfEach {
     d: Deployment,
     clock: Arc<ManualClock>,
@@ -277,4 +279,60 @@ async fn two_writers_with_one_etag_on_two_api_instances_get_one_200_and_one_412(
             .unwrap();
         assert_eq!(record["office"], format!("Room {round}-{won_by}"));
     }
+}
+
+#[tokio::test]
+async fn a_member_of_staff_signed_in_on_one_website_instance_is_signed_in_on_the_other() {
+    let s = TwoOfEach::start().await;
+    // Every instance is given the same session key (64 random bytes, base64).
+    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+    let mut web = Vec::new();
+    for api in &s.api {
+        let key = key.clone();
+        web.push(
+            web_instance_with(&api.base, &s.auth[0].base, &s.d.web, s.clock.clone(), |w| {
+                w.session_key = Some(key.into());
+            })
+            .await,
+        );
+    }
+    let form = s.http.get(web[0].url("/sign-in")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let cookie = first_cookie(&form);
+    let csrf = crate::harness::hidden(&form.text().await.unwrap(), "csrf");
+    let signed_in = s
+        .http
+        .post(web[0].url("/sign-in"))
+        .header("Cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", ALICE.0),
+            ("password", ALICE.1),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(header(&signed_in, "location"), Some("/profile"));
+    let session = first_cookie(&signed_in);
+    // The other instance reads the session and shows Alice her own record.
+    let profile = s
+        .http
+        .get(web[1].url("/profile"))
+        .header("Cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    assert!(profile.text().await.unwrap().contains("Dr Alice Johnson"));
+}
+
+/// The `name=value` of a response's first `Set-Cookie`.
+fn first_cookie(response: &reqwest::Response) -> String {
+    header(response, "set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
