@@ -107,3 +107,23 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     };
     Ok(format!("sqlite://{path}?{query}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_told_from_other_failures() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        ] {
+            assert!(is_unreachable(&anyhow::Error::new(e).context("a query")));
+        }
+        for e in [sqlx::Error::RowNotFound, sqlx::Error::Protocol("x".into())] {
+            assert!(!is_unreachable(&anyhow::Error::new(e)));
+        }
+        assert!(!is_unreachable(&anyhow::anyhow!("not a database error")));
+    }
+}

@@ -260,6 +260,33 @@ pub async fn spawn_api(db_url: &str, bind: &str, issuer: &str, extra: &[&str]) -
     Process::spawn("directory API", &args).await
 }
 
+/// The website as its own process, as the `directory-web` client `web`, on `bind`.
+pub async fn spawn_web(
+    api_url: &str,
+    issuer: &str,
+    web: &TestClient,
+    bind: &str,
+    extra: &[&str],
+) -> Process {
+    let mut args = strings(&[
+        "directory-web",
+        "--bind",
+        bind,
+        "--api-url",
+        api_url,
+        "--issuer",
+        issuer,
+        "--client-id",
+        &web.id,
+        "--client-secret",
+        &web.secret,
+        "--workers",
+        "2",
+    ]);
+    args.extend(strings(extra));
+    Process::spawn("website", &args).await
+}
+
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }

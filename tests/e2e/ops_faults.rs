@@ -293,8 +293,11 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
         clock.clone(),
     )
     .await;
-    let api = api_instance(&proxy.url(&d.api_db.url), &auth.base, clock, |_| {}).await;
+    let api = api_instance(&proxy.url(&d.api_db.url), &auth.base, clock.clone(), |_| {}).await;
+    let web = web_instance(&api.base, &auth.base, &d.web, clock).await;
     let http = fresh_connections();
+    let page = || http.get(web.url("/")).send();
+    assert_eq!(page().await.unwrap().status(), 200);
     let token = access_token(
         client_credentials(&http, &auth.base, &d.hr)
             .send()
@@ -330,6 +333,10 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
         assert_eq!(ready.status(), 503);
         assert_eq!(header(&ready, "retry-after"), Some("5"));
     }
+    // The website, whose API cannot answer, says so.
+    let unavailable = page().await.unwrap();
+    assert_eq!(unavailable.status(), 503);
+    assert_eq!(header(&unavailable, "retry-after"), Some("30"));
 
     proxy.restore().await;
     poll_until("the API to read again", || async {
@@ -353,6 +360,7 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
             200
         );
     }
+    assert_eq!(page().await.unwrap().status(), 200);
 }
 
 /// SQLite: the database files are locked by another process (a stuck writer, a backup taking
@@ -367,7 +375,8 @@ async fn database_locked_on_sqlite(d: &Deployment) {
         clock.clone(),
     )
     .await;
-    let api = api_instance(&d.api_db.url, &auth.base, clock, |_| {}).await;
+    let api = api_instance(&d.api_db.url, &auth.base, clock.clone(), |_| {}).await;
+    let web = web_instance(&api.base, &auth.base, &d.web, clock).await;
     let http = fresh_connections();
     let token = access_token(
         client_credentials(&http, &auth.base, &d.hr)
@@ -410,7 +419,11 @@ async fn database_locked_on_sqlite(d: &Deployment) {
         .await
         .unwrap();
     assert_auth_unavailable(sign_in).await;
-    // Reads go on.
+    // Reads go on, and so do the public pages.
+    assert_eq!(
+        http.get(web.url("/staff/1")).send().await.unwrap().status(),
+        200
+    );
     let read = http
         .get(api.url("/staff/1"))
         .bearer_auth(&token)

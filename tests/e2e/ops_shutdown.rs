@@ -182,23 +182,7 @@ async fn on_sigterm_the_website_finishes_the_sign_in_in_flight() {
     )
     .await;
     let api = api_instance(&d.api_db.url, &auth.base, clock, |_| {}).await;
-    let mut web = Process::spawn(
-        "website",
-        &[
-            "directory-web".to_owned(),
-            "--bind".to_owned(),
-            "127.0.0.1:0".to_owned(),
-            "--api-url".to_owned(),
-            api.base.clone(),
-            "--issuer".to_owned(),
-            auth.base.clone(),
-            "--client-secret".to_owned(),
-            d.web.secret.clone(),
-            "--workers".to_owned(),
-            "2".to_owned(),
-        ],
-    )
-    .await;
+    let mut web = spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", &[]).await;
     // A sign-in form, its CSRF token and session cookie, then the sign-in posted across SIGTERM.
     let http = fresh_connections();
     let form = http
@@ -481,6 +465,48 @@ async fn a_rolling_restart_of_two_auth_server_instances_fails_no_token_request()
     restart_each(&mut auths, |address| {
         let db = db.clone();
         async move { spawn_auth(&db, &address, Some(issuer), DRAIN).await }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (answered, failures) = traffic.await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:#?}",
+        failures.len()
+    );
+    assert!(
+        answered.iter().all(|&n| n > 0),
+        "both instances answered: {answered:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_of_two_website_instances_fails_no_page() {
+    let d = Deployment::new().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let any = "127.0.0.1:0".parse().unwrap();
+    let auth = auth_instance(&d.auth_db.url, any, None, clock.clone()).await;
+    let api = api_instance(&d.api_db.url, &auth.base, clock, |_| {}).await;
+    let mut webs = vec![
+        spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", DRAIN).await,
+        spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", DRAIN).await,
+    ];
+    let lb = Arc::new(RoundRobin::new(webs.iter().map(Process::base).collect()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let pages: Arc<Request> = Arc::new(|http: &reqwest::Client, base: &str, i: usize| {
+        let path = if i.is_multiple_of(2) {
+            "/?q=chemistry".to_owned()
+        } else {
+            format!("/staff/{}", 1 + i % 40)
+        };
+        http.get(format!("{base}{path}"))
+    });
+    let traffic = tokio::spawn(stream_until(lb.clone(), stop.clone(), 2, pages));
+    let (api_url, issuer, web) = (api.base.clone(), auth.base.clone(), d.web.clone());
+    restart_each(&mut webs, |address| {
+        let (api_url, issuer, web) = (api_url.clone(), issuer.clone(), web.clone());
+        async move { spawn_web(&api_url, &issuer, &web, &address, DRAIN).await }
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
