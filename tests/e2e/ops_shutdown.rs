@@ -44,6 +44,32 @@ async fn served_connection(process: &Process) -> TcpStream {
     stream
 }
 
+/// Sends the head of a request announcing `length` bytes of body with `Expect: 100-continue`,
+/// and waits for the `100 Continue`: the server sends it as it starts serving the request, so
+/// the request is then in flight (not bytes the server has yet to read).
+async fn start_request(stream: &mut TcpStream, head: &str, length: usize) {
+    stream
+        .write_all(
+            format!("{head}Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("100 Continue\r\n\r\n") {
+        let n = tokio::time::timeout(PATIENCE, stream.read(&mut buf))
+            .await
+            .expect("no 100 Continue")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before 100 Continue: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// Everything the server sends until it closes the connection.
 async fn read_to_close(stream: &mut TcpStream) -> String {
     let mut answer = Vec::new();
@@ -60,11 +86,8 @@ async fn read_to_close(stream: &mut TcpStream) -> String {
 async fn answer_across_sigterm(process: &mut Process, head: &str, body: &str) -> String {
     let mut stream = served_connection(process).await;
     let (first, rest) = body.split_at(body.len() / 2);
-    stream
-        .write_all(format!("{head}Content-Length: {}\r\n\r\n{first}", body.len()).as_bytes())
-        .await
-        .unwrap();
-    stream.flush().await.unwrap();
+    start_request(&mut stream, head, body.len()).await;
+    stream.write_all(first.as_bytes()).await.unwrap();
     let stopping = Instant::now();
     process.sigterm();
     // The listener closes at once, although a request is still being served.
@@ -232,16 +255,12 @@ async fn a_request_that_outlasts_the_bound_is_dropped_and_the_api_still_exits() 
     .await;
     let mut stream = served_connection(&api).await;
     // A body that never finishes arriving.
-    stream
-        .write_all(
-            format!(
-                "PATCH /staff/1 HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {hr}\r\n\
-                 If-Match: \"v1\"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"bio\":"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+    let head = format!(
+        "PATCH /staff/1 HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {hr}\r\n\
+         If-Match: \"v1\"\r\nContent-Type: application/json\r\n"
+    );
+    start_request(&mut stream, &head, 100).await;
+    stream.write_all(b"{\"bio\":").await.unwrap();
     let stopping = Instant::now();
     api.sigterm();
     let status = api
