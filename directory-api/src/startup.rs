@@ -167,9 +167,10 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then closes the pool. SIGTERM stops gracefully (the listener
-    /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]); Ctrl-C (SIGINT) stops at
-    /// once.
+    /// Serves until stopped, then closes the pool. SIGTERM drains for the configured time
+    /// (`/readyz` answers 503, everything is still served), then stops gracefully: the listener
+    /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
+    /// once. See `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let signals = tokio::spawn(service_kit::shutdown::stop_on_signal(
