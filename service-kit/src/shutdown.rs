@@ -27,7 +27,8 @@ impl Draining {
 }
 
 /// Waits for SIGTERM, SIGINT or SIGQUIT and stops the server through `stop(graceful)`: on
-/// SIGTERM after draining for `drain_for`, then gracefully; on the others at once.
+/// SIGTERM after draining for `drain_for` (cut short by SIGINT or SIGQUIT), then gracefully;
+/// on the others at once.
 pub async fn stop_on_signal<F, Fut>(draining: Draining, drain_for: Duration, stop: F)
 where
     F: FnOnce(bool) -> Fut,
@@ -50,7 +51,20 @@ where
                     seconds = drain_for.as_secs(),
                     "SIGTERM: draining (not ready, still serving) before stopping"
                 );
-                tokio::time::sleep(drain_for).await;
+                // An operator's Ctrl-C or SIGQUIT cuts the drain short.
+                tokio::select! {
+                    () = tokio::time::sleep(drain_for) => {}
+                    _ = int.recv() => {
+                        tracing::info!("SIGINT while draining: stopping now");
+                        stop(false).await;
+                        return;
+                    }
+                    _ = quit.recv() => {
+                        tracing::info!("SIGQUIT while draining: stopping now");
+                        stop(false).await;
+                        return;
+                    }
+                }
             }
             tracing::info!("stopping gracefully: no new connections, requests in flight finish");
             stop(true).await;

@@ -333,6 +333,40 @@ async fn with_a_drain_time_a_stopping_api_turns_unready_first_and_still_serves_m
     );
 }
 
+#[tokio::test]
+async fn ctrl_c_cuts_a_drain_short_and_stops_at_once() {
+    let d = Deployment::new().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
+    let mut api = spawn_api(
+        &d.api_db.url,
+        "127.0.0.1:0",
+        &auth.base,
+        &["--shutdown-drain-secs", "600"],
+    )
+    .await;
+    api.sigterm();
+    let ready = format!("{}/readyz", api.base());
+    let http = fresh_connections();
+    poll_until("readiness to fail", || {
+        let (http, ready) = (http.clone(), ready.clone());
+        async move {
+            http.get(ready)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 503)
+        }
+    })
+    .await;
+    api.sigint();
+    let status = api
+        .exited_within(SLACK)
+        .await
+        .expect("Ctrl-C did not end the ten-minute drain");
+    assert!(status.success(), "exit status {status}:\n{}", api.log());
+    assert!(api.log().contains("SIGINT while draining"), "{}", api.log());
+}
+
 /// Runs `streams` concurrent streams of requests through `lb` until `stop`, returning how
 /// many requests each instance answered and every failure.
 async fn stream_until(

@@ -94,11 +94,20 @@ impl Process {
 
     /// Sends SIGTERM: a graceful stop.
     pub fn sigterm(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGINT, as Ctrl-C does.
+    pub fn sigint(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, which: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([which, &self.child.id().to_string()])
             .status()
             .unwrap();
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill {which} failed");
     }
 
     /// Sends SIGKILL (`kill -9`) and reaps the process.
