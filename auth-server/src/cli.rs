@@ -278,7 +278,9 @@ async fn keys(db: &Db, command: KeysCommand, now: i64) -> anyhow::Result<()> {
         KeysCommand::Rotate => {
             let kid = admin::rotate_keys(db, now).await?;
             println!(
-                "new signing key {kid} is active; running servers switch to it within 10 seconds"
+                "new signing key {kid} added: published now, signing new tokens within {} seconds \
+                 (tokens signed with the previous key stay valid until they expire)",
+                crate::oauth::keys::ACTIVATION_DELAY_SECS + crate::oauth::keys::RELOAD_SECS
             );
         }
         KeysCommand::List { max_token_ttl_secs } => {

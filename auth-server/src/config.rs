@@ -120,6 +120,11 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: the number of CPU cores).
     #[arg(long, env = "AUTH_WORKERS")]
     pub workers: Option<usize>,
+
+    /// On SIGTERM, answer `/readyz` with 503 for this many seconds while still serving, so that
+    /// load balancers stop sending requests before the listener closes; 0 stops at once.
+    #[arg(long, env = "AUTH_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
 }
 
 impl Default for ServeArgs {
@@ -137,6 +142,7 @@ impl Default for ServeArgs {
             max_failed_client_auth: 10,
             throttle_window_secs: 900,
             workers: None,
+            shutdown_drain_secs: 0,
         }
     }
 }

@@ -31,10 +31,29 @@ pub enum Error {
     /// 405 with `Allow: POST`: the OAuth endpoints take POST only (RFC 6749 §3.2).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 503 `temporarily_unavailable` with `Retry-After`: the database cannot be reached right
+    /// now (see [`service_kit::db::is_unreachable`]); a retry may succeed. The cause is
+    /// logged, not shown.
+    #[error("service unavailable")]
+    Unavailable(anyhow::Error),
     /// 500: anything unexpected. The cause chain is logged once, here at the boundary, and
     /// never shown: the body says only `server_error`.
     #[error("unexpected error")]
-    Unexpected(#[from] anyhow::Error),
+    Unexpected(anyhow::Error),
+}
+
+/// Seconds a client is asked to wait before retrying when the database is out of reach.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u32 = 5;
+
+impl From<anyhow::Error> for Error {
+    /// The database being out of reach is a 503 the client may retry; anything else is a 500.
+    fn from(e: anyhow::Error) -> Self {
+        if service_kit::db::is_unreachable(&e) {
+            Self::Unavailable(e)
+        } else {
+            Self::Unexpected(e)
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -66,6 +85,12 @@ impl Error {
                 error: ErrorCode::InvalidRequest.as_str(),
                 error_description: "this endpoint accepts POST only",
             },
+            // The code RFC 6749 §4.1.2.1 defines for a server that is temporarily unable to
+            // handle a request.
+            Self::Unavailable(_) => ErrorBody {
+                error: "temporarily_unavailable",
+                error_description: "the server cannot handle the request right now; retry shortly",
+            },
             Self::Unexpected(_) => ErrorBody {
                 error: "server_error",
                 error_description: "the server could not complete the request",
@@ -87,6 +112,7 @@ impl ResponseError for Error {
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +133,13 @@ impl ResponseError for Error {
             }
             Self::MethodNotAllowed => {
                 builder.insert_header((header::ALLOW, "POST"));
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "answering 503");
+                builder.insert_header((
+                    header::RETRY_AFTER,
+                    RETRY_AFTER_UNAVAILABLE_SECS.to_string(),
+                ));
             }
             Self::Unexpected(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed unexpectedly");
@@ -157,6 +190,18 @@ mod tests {
         let e = Error::Unexpected(anyhow::anyhow!("secret detail"));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(e.code(), "server_error");
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after() {
+        let e = Error::from(anyhow::Error::new(sqlx::Error::PoolTimedOut).context("loading"));
+        let r = e.error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header(&r, header::RETRY_AFTER), Some("5"));
+        assert_eq!(header(&r, header::CACHE_CONTROL), Some("no-store"));
+        assert_eq!(e.code(), "temporarily_unavailable");
+        let other = Error::from(anyhow::Error::new(sqlx::Error::RowNotFound));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle, Service as _};
 use actix_web::{App, HttpServer, web};
@@ -13,6 +13,12 @@ use crate::metrics::Metrics;
 use crate::oauth::service::TokenService;
 use crate::routes;
 use crate::store::Db;
+use service_kit::shutdown::Draining;
+
+/// How long a graceful stop (SIGTERM, or [`ServerHandle::stop`] with `true`) waits for requests
+/// in flight before dropping them. The listener closes at once; idle keep-alive connections are
+/// closed and responses still being written carry `Connection: close`.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 /// What every handler shares.
 pub struct AppState {
@@ -26,6 +32,8 @@ pub struct AppState {
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    draining: Draining,
+    drain_for: Duration,
     issuer: String,
     db: Db,
 }
@@ -69,10 +77,14 @@ impl Application {
             metrics: metrics.clone(),
         });
         let workers = settings.serve.workers;
+        let draining = Draining::default();
+        let drain_for = Duration::from_secs(settings.serve.shutdown_drain_secs);
+        let app_draining = draining.clone();
         let server = HttpServer::new(move || {
             let metrics = metrics.clone();
             App::new()
                 .app_data(state.clone())
+                .app_data(web::Data::new(app_draining.clone()))
                 .wrap_fn(move |req, srv| {
                     let start = Instant::now();
                     // The route pattern, never the raw path or query: no secret reaches a log.
@@ -99,11 +111,15 @@ impl Application {
         .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
         .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
         .keep_alive(service_kit::limits::KEEP_ALIVE)
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // Signals are handled in `run_until_stopped`, which drains first.
+        .disable_signals()
         .run();
         Ok(Self {
             server,
             address,
+            draining,
+            drain_for,
             issuer,
             db,
         })
@@ -129,10 +145,22 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (Ctrl-C, SIGTERM or the handle), then closes the pool.
+    /// Serves until stopped, then closes the pool. SIGTERM drains for the configured time
+    /// (`/readyz` answers 503, everything is still served), then stops gracefully: the listener
+    /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
+    /// once. See `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(service_kit::shutdown::stop_on_signal(
+            self.draining,
+            self.drain_for,
+            move |graceful| handle.stop(graceful),
+        ));
         let result = self.server.await;
+        signals.abort();
+        // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
+        tracing::info!("stopped: requests in flight finished, database pool closed");
         result
     }
 }

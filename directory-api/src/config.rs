@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: the number of CPU cores).
     #[arg(long, env = "API_WORKERS")]
     pub workers: Option<usize>,
+
+    /// On SIGTERM, answer `/readyz` with 503 for this many seconds while still serving, so that
+    /// load balancers stop sending requests before the listener closes; 0 stops at once.
+    #[arg(long, env = "API_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
 }
 
 impl Default for ServeArgs {
@@ -101,6 +106,7 @@ impl Default for ServeArgs {
             jwks_min_refetch_secs: 10,
             jwks_max_age_secs: 300,
             workers: None,
+            shutdown_drain_secs: 0,
         }
     }
 }

@@ -81,16 +81,10 @@ pub enum ApiError {
 }
 
 impl From<anyhow::Error> for ApiError {
-    /// The database being out of reach (pool exhausted or closed, I/O) is a 503 the client
-    /// may retry; anything else is a 500.
+    /// The database being out of reach (see [`service_kit::db::is_unreachable`]) is a 503
+    /// the client may retry; anything else is a 500.
     fn from(e: anyhow::Error) -> Self {
-        let unavailable = e.chain().any(|cause| {
-            matches!(
-                cause.downcast_ref::<sqlx::Error>(),
-                Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
-            )
-        });
-        if unavailable {
+        if service_kit::db::is_unreachable(&e) {
             Self::Unavailable(e)
         } else {
             Self::Unexpected(e)

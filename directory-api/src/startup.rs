@@ -17,6 +17,12 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::Db;
+use service_kit::shutdown::Draining;
+
+/// How long a graceful stop (SIGTERM, or [`ServerHandle::stop`] with `true`) waits for requests
+/// in flight before dropping them. The listener closes at once; idle keep-alive connections are
+/// closed and responses still being written carry `Connection: close`.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 /// What every handler shares.
 pub struct ApiState {
@@ -36,6 +42,8 @@ pub struct ApiState {
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    draining: Draining,
+    drain_for: Duration,
     db: Db,
 }
 
@@ -95,10 +103,14 @@ impl Application {
             .serve
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let draining = Draining::default();
+        let drain_for = Duration::from_secs(settings.serve.shutdown_drain_secs);
+        let app_draining = draining.clone();
         let server = HttpServer::new(move || {
             let metrics = metrics.clone();
             App::new()
                 .app_data(state.clone())
+                .app_data(web::Data::new(app_draining.clone()))
                 .app_data(web::JsonConfig::default().limit(routes::MAX_BODY_BYTES).error_handler(
                     |e: JsonPayloadError, _| ApiError::Malformed(format!("the JSON body is invalid: {e}")).into(),
                 ))
@@ -140,11 +152,15 @@ impl Application {
         .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
         .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
         .keep_alive(service_kit::limits::KEEP_ALIVE)
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // Signals are handled in `run_until_stopped`, which drains first.
+        .disable_signals()
         .run();
         Ok(Self {
             server,
             address,
+            draining,
+            drain_for,
             db,
         })
     }
@@ -164,10 +180,22 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then closes the pool.
+    /// Serves until stopped, then closes the pool. SIGTERM drains for the configured time
+    /// (`/readyz` answers 503, everything is still served), then stops gracefully: the listener
+    /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
+    /// once. See `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(service_kit::shutdown::stop_on_signal(
+            self.draining,
+            self.drain_for,
+            move |graceful| handle.stop(graceful),
+        ));
         let result = self.server.await;
+        signals.abort();
+        // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
+        tracing::info!("stopped: requests in flight finished, database pool closed");
         result
     }
 }

@@ -81,6 +81,11 @@ pub struct Settings {
     #[arg(long, env = "WEB_WORKERS")]
     pub workers: Option<usize>,
 
+    /// On SIGTERM, answer `/readyz` with 503 for this many seconds while still serving, so that
+    /// load balancers stop sending requests before the listener closes; 0 stops at once.
+    #[arg(long, env = "WEB_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,
@@ -111,6 +116,7 @@ impl Settings {
             sign_in_window_secs: 900,
             trusted_proxies: Vec::new(),
             workers: None,
+            shutdown_drain_secs: 0,
             log_format: crate::telemetry::LogFormat::Text,
         }
     }

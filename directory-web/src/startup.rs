@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle, Service as _};
 use actix_web::error::UrlencodedError;
@@ -24,6 +24,12 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use base64::Engine as _;
 use secrecy::ExposeSecret as _;
+use service_kit::shutdown::Draining;
+
+/// How long a graceful stop (SIGTERM, or [`ServerHandle::stop`] with `true`) waits for requests
+/// in flight before dropping them. The listener closes at once; idle keep-alive connections are
+/// closed and responses still being written carry `Connection: close`.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 /// The Content-Security-Policy of every page: nothing but the site's own stylesheet; no
 /// scripts at all, no framing, forms only to the site itself.
@@ -57,6 +63,8 @@ pub struct WebState {
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    draining: Draining,
+    drain_for: Duration,
 }
 
 impl Application {
@@ -128,6 +136,9 @@ impl Application {
         let workers = settings
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let draining = Draining::default();
+        let drain_for = Duration::from_secs(settings.shutdown_drain_secs);
+        let app_draining = draining.clone();
         let server = HttpServer::new(move || {
             let metrics = metrics.clone();
             // Encrypted (AES-GCM), HttpOnly, SameSite=Lax; Secure with a `__Host-` name over HTTPS.
@@ -143,6 +154,7 @@ impl Application {
                     .build();
             App::new()
                 .app_data(state.clone())
+                .app_data(web::Data::new(app_draining.clone()))
                 .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
                     |e, _| match e {
                         UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge.into(),
@@ -196,9 +208,16 @@ impl Application {
         .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
         .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
         .keep_alive(service_kit::limits::KEEP_ALIVE)
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // Signals are handled in `run_until_stopped`, which drains first.
+        .disable_signals()
         .run();
-        Ok(Self { server, address })
+        Ok(Self {
+            server,
+            address,
+            draining,
+            drain_for,
+        })
     }
 
     /// The bound address.
@@ -211,8 +230,20 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped.
+    /// Serves until stopped. SIGTERM drains for the configured time (`/readyz` answers 503,
+    /// everything is still served), then stops gracefully: the listener closes, requests in
+    /// flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at once. See
+    /// `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let signals = tokio::spawn(service_kit::shutdown::stop_on_signal(
+            self.draining,
+            self.drain_for,
+            move |graceful| handle.stop(graceful),
+        ));
+        let result = self.server.await;
+        signals.abort();
+        tracing::info!("stopped: requests in flight finished");
+        result
     }
 }

@@ -34,3 +34,13 @@ pub fn readiness(checks: &[(&str, bool)]) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
 }
+
+/// The answer to `GET /readyz` while the service drains before stopping (SIGTERM with a drain
+/// time): 503 with `Retry-After`, `{"status":"draining"}`, so load balancers send new requests
+/// elsewhere while the requests already sent are still served.
+pub fn draining() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "status": "draining" }))
+}

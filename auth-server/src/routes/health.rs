@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::AppState;
 
 /// Liveness: the process answers.
@@ -11,8 +13,11 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: the database answers and signing keys are loaded. A 503 names the failing check.
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// Readiness: the database answers and signing keys are loaded. A 503 names the failing check. While it drains before stopping, 503 `draining`.
+pub async fn readyz(state: web::Data<AppState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        return service_kit::health::draining();
+    }
     let db = state.tokens.db().ping().await;
     if let Err(e) = &db {
         tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");

@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::ApiState;
 
 /// Liveness: the process answers.
@@ -13,8 +15,11 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness: the database answers and the authorization server's keys have been fetched
 /// (once fetched, they are kept through an outage of the authorization server). A 503 names
-/// the failing check.
-pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+/// the failing check. While it drains before stopping, 503 `draining`.
+pub async fn readyz(state: web::Data<ApiState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        return service_kit::health::draining();
+    }
     let db = state.db.ping().await;
     if let Err(e) = &db {
         tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");

@@ -2,6 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
+use service_kit::shutdown::Draining;
+
 use crate::startup::WebState;
 
 /// Liveness: the process answers.
@@ -13,7 +15,11 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness: the site's own token can be had (the authorization server answers, or the
 /// cached token is still valid) and the directory API answers. A 503 names the failing check.
-pub async fn readyz(state: web::Data<WebState>) -> HttpResponse {
+/// While it drains before stopping, 503 `draining`.
+pub async fn readyz(state: web::Data<WebState>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        return service_kit::health::draining();
+    }
     let (token, api) = tokio::join!(state.token.get(), state.api.alive());
     if let Err(e) = &token {
         tracing::warn!(error = %e, "readiness: no token");

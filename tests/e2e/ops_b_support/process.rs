@@ -1,0 +1,219 @@
+//! Services run as their own processes by the launcher (`staff-directory auth-server …`), so
+//! that they receive real signals.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{PATIENCE, fresh_connections, poll_until};
+use crate::harness::TestClient;
+
+/// A service run as its own process by the launcher (`staff-directory auth-server …` and so
+/// on). Killed when dropped, so no test leaves a server behind.
+pub struct Process {
+    pub name: &'static str,
+    pub address: SocketAddr,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    /// Starts `staff-directory <args>`, logging JSON, and waits until it says where it listens.
+    pub async fn spawn(name: &'static str, args: &[String]) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_staff-directory"))
+            .args(args)
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the launcher starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + PATIENCE;
+        let address = loop {
+            let found = log.lock().unwrap().iter().find_map(|line| {
+                let v: Value = serde_json::from_str(line).ok()?;
+                v["fields"]["address"].as_str()?.parse::<SocketAddr>().ok()
+            });
+            if let Some(address) = found {
+                break address;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "the {name} exited ({status}) before listening:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the {name} never said where it listens:\n{}",
+                log.lock().unwrap().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let process = Process {
+            name,
+            address,
+            child,
+            log,
+        };
+        process.wait_ready().await;
+        process
+    }
+
+    /// `http://` + its address.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub async fn wait_ready(&self) {
+        let http = fresh_connections();
+        let url = format!("{}/readyz", self.base());
+        poll_until(&format!("the {} to be ready", self.name), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+    }
+
+    /// Sends SIGTERM: a graceful stop.
+    pub fn sigterm(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGINT, as Ctrl-C does.
+    pub fn sigint(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .args([which, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {which} failed");
+    }
+
+    /// Sends SIGKILL (`kill -9`) and reaps the process.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// The exit status, if the process exits within `limit`.
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Its log so far, one JSON object a line.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+    }
+}
+
+/// The authorization server on `db_url` as its own process, on `bind` (`127.0.0.1:0` for any
+/// port), with `issuer` when given and `extra` arguments of `serve`.
+pub async fn spawn_auth(db_url: &str, bind: &str, issuer: Option<&str>, extra: &[&str]) -> Process {
+    let mut args = strings(&[
+        "auth-server",
+        "--database-url",
+        db_url,
+        "serve",
+        "--bind",
+        bind,
+        "--workers",
+        "2",
+    ]);
+    if let Some(issuer) = issuer {
+        args.extend(strings(&["--issuer", issuer]));
+    }
+    args.extend(strings(extra));
+    Process::spawn("auth server", &args).await
+}
+
+/// The directory API on `db_url` as its own process, trusting `issuer`, with `extra` arguments
+/// of `serve`.
+pub async fn spawn_api(db_url: &str, bind: &str, issuer: &str, extra: &[&str]) -> Process {
+    let mut args = strings(&[
+        "directory-api",
+        "--database-url",
+        db_url,
+        "serve",
+        "--bind",
+        bind,
+        "--issuer",
+        issuer,
+        "--workers",
+        "2",
+    ]);
+    args.extend(strings(extra));
+    Process::spawn("directory API", &args).await
+}
+
+/// The website as its own process, as the `directory-web` client `web`, on `bind`.
+pub async fn spawn_web(
+    api_url: &str,
+    issuer: &str,
+    web: &TestClient,
+    bind: &str,
+    extra: &[&str],
+) -> Process {
+    let mut args = strings(&[
+        "directory-web",
+        "--bind",
+        bind,
+        "--api-url",
+        api_url,
+        "--issuer",
+        issuer,
+        "--client-id",
+        &web.id,
+        "--client-secret",
+        &web.secret,
+        "--workers",
+        "2",
+    ]);
+    args.extend(strings(extra));
+    Process::spawn("website", &args).await
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
