@@ -61,7 +61,9 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     let options = AnyConnectOptions::from_str(&url).context("the database URL is malformed")?;
     let pool = AnyPoolOptions::new()
         .max_connections(match backend {
-            Backend::Sqlite => 8,
+            // SQLite writes one at a time whatever the pool; each connection is a thread
+            // with its own page cache (2 MB), so a few are enough for searches beside writes.
+            Backend::Sqlite => 4,
             Backend::Postgres => 16,
         })
         .acquire_timeout(Duration::from_secs(5))

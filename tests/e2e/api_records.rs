@@ -81,6 +81,95 @@ async fn search_covers_name_title_department_and_interests_case_insensitively() 
     assert!(found.is_empty() && total == 0);
 }
 
+/// The head counts the database keeps by trigger follow every kind of write: a new record, a
+/// move to another department, a retirement, and an edit that changes neither.
+#[tokio::test]
+async fn department_head_counts_follow_creation_moves_and_retirement() {
+    let s = TestStack::start().await;
+    let (t, hr) = (s.web_app_token().await, s.hr_token().await);
+    let counts = || async {
+        let departments: Value = get(&s, "/departments", &t).await.json().await.unwrap();
+        let of = |name: &str| {
+            departments
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["name"] == name)
+                .map_or(0, |d| d["staff"].as_i64().unwrap())
+        };
+        let (_, all) = usernames(&s, "/staff", &t).await;
+        let (_, chemistry) = usernames(&s, "/staff?department=School%20of%20Chemistry", &t).await;
+        assert_eq!(
+            chemistry,
+            of("School of Chemistry"),
+            "listing and departments agree"
+        );
+        (all, of("School of Chemistry"), of("School of Robotics"))
+    };
+    let (all, chemistry, robotics) = counts().await;
+    assert_eq!((all, robotics), (60, 0));
+
+    let r = s
+        .api(Method::POST, "/staff", Some(&hr))
+        .json(&json!({
+            "username": "rrobot", "display_name": "Rae Robot", "job_title": "Lecturer",
+            "department": "School of Chemistry", "email": "rrobot@example.edu"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id: i64 = header(&r, "location")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(counts().await, (all + 1, chemistry + 1, 0));
+
+    let tag = etag_of(&s, id, &hr).await;
+    let r = patch(
+        &s,
+        id,
+        Some(&hr),
+        Some(&tag),
+        json!({"department": "School of Robotics"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(counts().await, (all + 1, chemistry, 1));
+
+    let tag = etag_of(&s, id, &hr).await;
+    let r = patch(
+        &s,
+        id,
+        Some(&hr),
+        Some(&tag),
+        json!({"bio": "Builds robots."}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(counts().await, (all + 1, chemistry, 1));
+
+    let r = s
+        .api(Method::DELETE, &format!("/staff/{id}"), Some(&hr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let departments: Value = get(&s, "/departments", &t).await.json().await.unwrap();
+    assert!(
+        departments
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["name"] != "School of Robotics"),
+        "a department with nobody left is not listed: {departments}"
+    );
+    assert_eq!(counts().await, (all, chemistry, 0));
+}
+
 #[tokio::test]
 async fn the_department_filter_and_pagination_hold_together() {
     let s = TestStack::start().await;
