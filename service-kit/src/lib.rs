@@ -1,12 +1,14 @@
 //! What the Staff Directory's services share and that belongs to none of them: the clock they
-//! read the time from, how they log, how they open their database, the request ids that tie
-//! their log lines together, the bounds on slow clients, and how they stop. Each service
-//! re-exports these as its own modules, so that none depends on another service's crate.
+//! read the time from, how they log, how they open their database (and read it on the calling
+//! thread), the request ids that tie their log lines together, the bounds on slow clients, and
+//! how they stop. Each service re-exports these as its own modules, so that none depends on
+//! another service's crate.
 
 pub mod clock;
 pub mod db;
 pub mod health;
 pub mod limits;
+pub mod local_reads;
 pub mod request_id;
 pub mod shutdown;
 pub mod telemetry;

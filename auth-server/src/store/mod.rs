@@ -9,6 +9,7 @@ pub mod users;
 
 use anyhow::Context as _;
 pub use service_kit::db::{Backend, is_unique_violation};
+use service_kit::local_reads::LocalReads;
 use sqlx::AnyPool;
 
 /// The migrations of this service, embedded in the binary.
@@ -19,6 +20,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    local: Option<LocalReads>,
 }
 
 impl Db {
@@ -26,7 +28,15 @@ impl Db {
     /// `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let (pool, backend) = service_kit::db::connect(url).await?;
-        Ok(Self { pool, backend })
+        let local = match backend {
+            Backend::Sqlite => LocalReads::for_url(url),
+            Backend::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            local,
+        })
     }
 
     /// Applies the embedded migrations.
@@ -55,5 +65,10 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Point reads on the calling thread, on SQLite files (see `service_kit::local_reads`).
+    pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
+        self.local.as_ref()
     }
 }

@@ -1,5 +1,6 @@
 //! Refresh-token families, the tokens of each generation, and the access-token denylist.
 
+use rusqlite::OptionalExtension as _;
 use sqlx::Row as _;
 
 use super::{Db, is_unique_violation};
@@ -62,6 +63,40 @@ pub enum Rotation {
     LostRace,
 }
 
+/// A presented refresh token with its family, the family's current generation (its newest
+/// token's) and whether its user may still sign in.
+const FIND_REFRESH_TOKEN: &str = "SELECT f.family_id, f.client_id, f.username, f.scope, \
+        (SELECT MAX(g.generation) FROM refresh_tokens g WHERE g.family_id = t.family_id) \
+            AS family_generation, \
+        f.expires_at AS family_expires_at, f.revoked_at, \
+        t.generation AS token_generation, t.issued_at, t.expires_at AS token_expires_at, \
+        CASE WHEN u.disabled = 0 THEN 1 ELSE 0 END AS user_active \
+    FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
+    LEFT JOIN users u ON u.username = f.username \
+    WHERE t.token_hash = $1";
+
+/// A [`RefreshLookup`] from a row of [`FIND_REFRESH_TOKEN`], read by sqlx (`try_get`) or by
+/// rusqlite (`get`).
+macro_rules! lookup_from_row {
+    ($r:expr, $get:ident) => {{
+        let revoked_at: Option<i64> = $r.$get("revoked_at")?;
+        let user_active: i32 = $r.$get("user_active")?;
+        RefreshLookup {
+            family_id: $r.$get("family_id")?,
+            client_id: $r.$get("client_id")?,
+            username: $r.$get("username")?,
+            scope: $r.$get("scope")?,
+            token_generation: $r.$get("token_generation")?,
+            family_generation: $r.$get("family_generation")?,
+            token_expires_at: $r.$get("token_expires_at")?,
+            token_issued_at: $r.$get("issued_at")?,
+            family_expires_at: $r.$get("family_expires_at")?,
+            revoked: revoked_at.is_some(),
+            user_active: user_active != 0,
+        }
+    }};
+}
+
 impl Db {
     /// Stores a new family and its first token, in one transaction.
     pub async fn create_family(&self, f: &NewFamily<'_>) -> anyhow::Result<()> {
@@ -92,41 +127,27 @@ impl Db {
         Ok(())
     }
 
-    /// Looks a refresh token up by its hash.
+    /// Looks a refresh token up by its hash: on SQLite on the calling thread (see
+    /// `service_kit::local_reads`), else through the pool.
     pub async fn find_refresh_token(
         &self,
         token_hash: &str,
     ) -> anyhow::Result<Option<RefreshLookup>> {
-        let row = sqlx::query(
-            "SELECT f.family_id, f.client_id, f.username, f.scope, \
-                    (SELECT MAX(g.generation) FROM refresh_tokens g WHERE g.family_id = t.family_id) \
-                        AS family_generation, \
-                    f.expires_at AS family_expires_at, f.revoked_at, \
-                    t.generation AS token_generation, t.issued_at, t.expires_at AS token_expires_at, \
-                    CASE WHEN u.disabled = 0 THEN 1 ELSE 0 END AS user_active \
-             FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
-             LEFT JOIN users u ON u.username = f.username \
-             WHERE t.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let revoked_at: Option<i64> = r.try_get("revoked_at")?;
-        let user_active: i32 = r.try_get("user_active")?;
-        Ok(Some(RefreshLookup {
-            family_id: r.try_get("family_id")?,
-            client_id: r.try_get("client_id")?,
-            username: r.try_get("username")?,
-            scope: r.try_get("scope")?,
-            token_generation: r.try_get("token_generation")?,
-            family_generation: r.try_get("family_generation")?,
-            token_expires_at: r.try_get("token_expires_at")?,
-            token_issued_at: r.try_get("issued_at")?,
-            family_expires_at: r.try_get("family_expires_at")?,
-            revoked: revoked_at.is_some(),
-            user_active: user_active != 0,
-        }))
+        if let Some(local) = self.local_reads() {
+            return local.read(|conn| {
+                conn.prepare_cached(FIND_REFRESH_TOKEN)?
+                    .query_row([token_hash], |r| Ok(lookup_from_row!(r, get)))
+                    .optional()
+            });
+        }
+        let row = sqlx::query(FIND_REFRESH_TOKEN)
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => Some(lookup_from_row!(r, try_get)),
+            None => None,
+        })
     }
 
     /// Moves the family from generation `from` to `from + 1` by storing the new token, in

@@ -6,6 +6,7 @@ pub mod staff;
 
 use anyhow::Context as _;
 pub use service_kit::db::{Backend, is_unique_violation};
+use service_kit::local_reads::LocalReads;
 use sqlx::AnyPool;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -16,7 +17,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    local: Option<local_reads::LocalReads>,
+    local: Option<LocalReads>,
 }
 
 impl Db {
@@ -24,7 +25,7 @@ impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let (pool, backend) = service_kit::db::connect(url).await?;
         let local = match backend {
-            Backend::Sqlite => local_reads::LocalReads::for_url(url),
+            Backend::Sqlite => LocalReads::for_url(url),
             Backend::Postgres => None,
         };
         Ok(Self {
@@ -66,8 +67,8 @@ impl Db {
         &self.pool
     }
 
-    /// Point reads on the calling thread, on SQLite files (see `local_reads`).
-    pub(crate) fn local_reads(&self) -> Option<&local_reads::LocalReads> {
+    /// Point reads on the calling thread, on SQLite files (see `service_kit::local_reads`).
+    pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
         self.local.as_ref()
     }
 }

@@ -106,7 +106,7 @@ impl Db {
     /// The record `id`; retired ones only when `include_retired`.
     pub async fn staff(&self, id: i64, include_retired: bool) -> anyhow::Result<Option<StaffRow>> {
         let staff = match self.local_reads() {
-            Some(local) => local.staff(id)?,
+            Some(local) => super::local_reads::staff(local, id)?,
             None => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM staff s WHERE s.id = $1"

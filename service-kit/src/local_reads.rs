@@ -1,0 +1,84 @@
+//! Point reads on SQLite done on the calling thread, with a connection of that thread's own.
+//!
+//! sqlx runs each SQLite connection on a thread of its own and hands every statement to it and
+//! the rows back through channels: two thread wake-ups per query. For a read by key, whose SQL
+//! takes microseconds, profiling showed those wake-ups (futex, context switches) were most of
+//! the request's CPU. Such a read is short enough to run on the HTTP worker thread itself, and
+//! WAL lets it read beside any writer without waiting. Everything else still goes through the
+//! pool; writes always do.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rusqlite::{Connection, OpenFlags};
+
+/// Longest a read waits for a lock (only WAL recovery after a crash can make it wait).
+const BUSY_TIMEOUT: Duration = Duration::from_millis(1000);
+
+thread_local! {
+    /// This thread's read-only connections, by database file (a test process serves many).
+    static CONNECTIONS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
+}
+
+/// Point reads of one SQLite database file.
+#[derive(Debug, Clone)]
+pub struct LocalReads {
+    path: PathBuf,
+}
+
+impl LocalReads {
+    /// For the SQLite database at `url` (`sqlite://path?…`); `None` for any other URL and for
+    /// an in-memory database, which another connection could not see.
+    pub fn for_url(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        (!path.is_empty() && path != ":memory:").then(|| Self {
+            path: PathBuf::from(path),
+        })
+    }
+
+    /// Runs `read` with this thread's connection to the file (opened on first use). Keep it to
+    /// one short statement: the calling thread serves other requests too.
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> anyhow::Result<T> {
+        CONNECTIONS.with(|connections| {
+            let mut connections = connections.borrow_mut();
+            if !connections.contains_key(&self.path) {
+                connections.insert(self.path.clone(), open(&self.path)?);
+            }
+            let conn = connections
+                .get(&self.path)
+                .context("the read connection just opened is gone")?;
+            Ok(read(conn)?)
+        })
+    }
+}
+
+/// A connection that can only read (`query_only`), in the file's WAL mode.
+fn open(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open {} for reading", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LocalReads;
+
+    #[test]
+    fn only_sqlite_files_are_read_locally() {
+        assert!(LocalReads::for_url("sqlite://data/auth.db?mode=rwc").is_some());
+        assert!(LocalReads::for_url("sqlite::memory:").is_none());
+        assert!(LocalReads::for_url("postgres://db/auth").is_none());
+    }
+}
