@@ -88,12 +88,26 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     let window = Window::after_warm_up(seconds);
     let (contended_sign_ins, contended) = tokio::try_join!(
         closed_loop(n, None, window, sign_ins),
-        closed_loop(n, None, window, healthz),
+        closed_loop(n, None, window, healthz.clone()),
     )?;
     let (contended_sign_ins, contended) = (
         contended_sign_ins.summarise(window),
         contended.summarise(window),
     );
+
+    eprintln!("auth: GET /healthz at {n} connections beside idle-priority spinning threads…");
+    let control = beside_idle_spinners(target.hashers, || {
+        let window = Window::after_warm_up(seconds);
+        let healthz = healthz.clone();
+        async move {
+            anyhow::Ok(
+                closed_loop(n, None, window, healthz)
+                    .await?
+                    .summarise(window),
+            )
+        }
+    })
+    .await?;
 
     eprintln!("auth: refresh-token rotation…");
     let refresh = refresh_rotation(target, &token_url).await?;
@@ -113,6 +127,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     );
     let refresh_verdict = verdict(refresh_ratio.map(|r| r >= REFRESH_GOAL), refresh.errors);
     let contended_share = percent(ceiling.share(&contended_sign_ins), "of Argon2");
+    let control_ratio = p99_ratio(&control, &baseline);
     Ok(vec![
         Row::new(
             format!("auth GET /healthz, {n} conns (baseline)"),
@@ -149,6 +164,15 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
             contended_sign_ins,
             &contended_share,
             "(hashing yields to requests)".into(),
+        ),
+        Row::new(
+            format!(
+                "auth GET /healthz, {n} conns, beside {} idle spinners",
+                target.hashers
+            ),
+            control,
+            &control_ratio.map_or("—".to_owned(), |r| format!("p99 {r:.1}× unloaded")),
+            "(control: no Argon2 at all)".into(),
         ),
         Row::new(
             format!("refresh_token grant (rotation), {n} conns"),
@@ -267,4 +291,36 @@ async fn argon2_ceiling(
     })
     .await
     .context("the Argon2 benchmark task failed")?
+}
+
+/// Runs `measure` while `threads` threads of the same `SCHED_IDLE` priority as the hashing
+/// threads spin on nothing: no memory traffic, no Argon2, only CPUs kept busy. It tells what
+/// busy CPUs cost the other requests on this machine, apart from anything Argon2 does.
+async fn beside_idle_spinners<F, Fut>(threads: usize, measure: F) -> anyhow::Result<Measured>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Measured>>,
+{
+    use std::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinners: Vec<_> = (0..threads)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                auth_server::oauth::password::lower_priority();
+                let mut n: u64 = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let measured = measure().await;
+    stop.store(true, Ordering::Relaxed);
+    for spinner in spinners {
+        spinner
+            .join()
+            .map_err(|_| anyhow::anyhow!("a spinning thread panicked"))?;
+    }
+    measured
 }

@@ -208,8 +208,9 @@ async fn run_table(args: BenchArgs) -> anyhow::Result<()> {
     print_table(&rows);
     println!(
         "\nPassword hashes run on threads of SCHED_IDLE priority, so beside other traffic \
-         sign-ins slow down first; `--password-hash-concurrency 1` keeps a CPU free for requests \
-         at the cost of sign-in throughput. docs/performance.md explains every figure."
+         sign-ins slow down first. The control row runs threads of that priority that only spin: \
+         what it costs the trivial endpoint is what busy CPUs cost on this machine, whatever \
+         keeps them busy. docs/performance.md explains every figure."
     );
     Ok(())
 }

@@ -125,7 +125,7 @@ impl std::fmt::Debug for Passwords {
 /// Lowers the calling thread's priority to `SCHED_IDLE`: it runs only when no normal thread
 /// wants the CPU, so HTTP workers always go first and a flood of sign-ins cannot slow other
 /// requests down. Under full load from other requests sign-ins wait, which is the intent.
-fn lower_priority() {
+pub fn lower_priority() {
     use thread_priority::{
         NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
         set_thread_priority_and_policy, thread_native_id,
