@@ -78,13 +78,7 @@ async fn kill_9_of_the_api_during_a_stream_of_acknowledged_edits_loses_none_of_t
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
     let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
     let http = fresh_connections();
-    let token = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let acked = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = [2, 3, 4]
         .into_iter()
@@ -176,20 +170,8 @@ async fn with_the_auth_server_down_the_api_and_the_website_go_on_until_tokens_ex
     let api = api_instance(&d.api_db.url, &issuer, clock.clone(), |_| {}).await;
     let web = web_instance(&api.base, &issuer, &d.web, clock.clone()).await;
     let http = fresh_connections();
-    let hr = access_token(
-        client_credentials(&http, &issuer, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let alice = access_token(
-        password_grant(&http, &issuer, &d.web, ALICE)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let hr = token_from(client_credentials(&http, &issuer, &d.hr)).await;
+    let alice = token_from(password_grant(&http, &issuer, &d.web, ALICE)).await;
     let get = |url: String, token: Option<String>| {
         let http = http.clone();
         async move {
@@ -236,21 +218,9 @@ async fn with_the_auth_server_down_the_api_and_the_website_go_on_until_tokens_ex
         async move { page.await.status() == 200 }
     })
     .await;
-    let hr = access_token(
-        client_credentials(&http, &issuer, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let hr = token_from(client_credentials(&http, &issuer, &d.hr)).await;
     assert_eq!(get(api.url("/staff/1"), Some(hr)).await.status(), 200);
-    let alice = access_token(
-        password_grant(&http, &issuer, &d.web, ALICE)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let alice = token_from(password_grant(&http, &issuer, &d.web, ALICE)).await;
     assert_eq!(get(api.url("/me"), Some(alice)).await.status(), 200);
 }
 
@@ -298,13 +268,7 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
     let http = fresh_connections();
     let page = || http.get(web.url("/")).send();
     assert_eq!(page().await.unwrap().status(), 200);
-    let token = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let read = || http.get(api.url("/staff/1")).bearer_auth(&token).send();
     assert_eq!(read().await.unwrap().status(), 200);
 
@@ -378,13 +342,7 @@ async fn database_locked_on_sqlite(d: &Deployment) {
     let api = api_instance(&d.api_db.url, &auth.base, clock.clone(), |_| {}).await;
     let web = web_instance(&api.base, &auth.base, &d.web, clock).await;
     let http = fresh_connections();
-    let token = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let etag = header(
         &http
             .get(api.url("/staff/1"))
@@ -438,13 +396,7 @@ async fn database_locked_on_sqlite(d: &Deployment) {
     }
     let r = write().await.unwrap();
     assert_eq!(r.status(), 200);
-    access_token(
-        password_grant(&http, &auth.base, &d.web, ALICE)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    token_from(password_grant(&http, &auth.base, &d.web, ALICE)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

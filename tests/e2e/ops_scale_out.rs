@@ -54,12 +54,11 @@ impl TwoOfEach {
     }
 
     async fn hr_token(&self, auth: usize) -> String {
-        access_token(
-            client_credentials(&self.http, &self.auth[auth].base, &self.d.hr)
-                .send()
-                .await
-                .unwrap(),
-        )
+        token_from(client_credentials(
+            &self.http,
+            &self.auth[auth].base,
+            &self.d.hr,
+        ))
         .await
     }
 
@@ -144,13 +143,7 @@ async fn failed_sign_ins_spread_over_two_instances_lock_the_username_on_both() {
     // The lock ends for both once the failures leave the window.
     s.clock.advance(900 + 1);
     for auth in &s.auth {
-        access_token(
-            password_grant(&s.http, &auth.base, &s.d.web, ALICE)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        token_from(password_grant(&s.http, &auth.base, &s.d.web, ALICE)).await;
     }
 }
 

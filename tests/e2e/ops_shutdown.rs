@@ -135,13 +135,7 @@ async fn on_sigterm_the_api_refuses_new_connections_and_finishes_the_edit_in_fli
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
     let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
     let http = fresh_connections();
-    let hr = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let hr = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let r = http
         .get(format!("{}/staff/1", api.base()))
         .bearer_auth(&hr)
@@ -246,13 +240,7 @@ async fn a_request_that_outlasts_the_bound_is_dropped_and_the_api_still_exits() 
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
     let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
     let http = fresh_connections();
-    let hr = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let hr = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let mut stream = served_connection(&api).await;
     // A body that never finishes arriving.
     let head = format!(
@@ -290,13 +278,7 @@ async fn with_a_drain_time_a_stopping_api_turns_unready_first_and_still_serves_m
     )
     .await;
     let http = fresh_connections();
-    let token = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let stopping = Instant::now();
     api.sigterm();
     let ready = format!("{}/readyz", api.base());
@@ -368,6 +350,26 @@ async fn ctrl_c_cuts_a_drain_short_and_stops_at_once() {
         .expect("Ctrl-C did not end the ten-minute drain");
     assert!(status.success(), "exit status {status}:\n{}", api.log());
     assert!(api.log().contains("SIGINT while draining"), "{}", api.log());
+}
+
+/// Lets the traffic run on the restarted instances a little, stops it, and checks that no
+/// request failed and that both instances answered.
+async fn no_request_failed(
+    stop: &AtomicBool,
+    traffic: tokio::task::JoinHandle<(Vec<usize>, Vec<String>)>,
+) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (answered, failures) = traffic.await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:#?}",
+        failures.len()
+    );
+    assert!(
+        answered.iter().all(|&n| n > 0),
+        "both instances answered: {answered:?}"
+    );
 }
 
 /// Runs `streams` concurrent streams of requests through `lb` until `stop`, returning how
@@ -449,13 +451,7 @@ async fn a_rolling_restart_of_two_api_instances_fails_no_request() {
         spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, DRAIN).await,
     ];
     let http = fresh_connections();
-    let token = access_token(
-        client_credentials(&http, &auth.base, &d.hr)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
     let lb = Arc::new(RoundRobin::new(apis.iter().map(Process::base).collect()));
     let stop = Arc::new(AtomicBool::new(false));
     // Reads of records and searches, from three streams at once.
@@ -481,19 +477,7 @@ async fn a_rolling_restart_of_two_api_instances_fails_no_request() {
     })
     .await;
     assert_eq!(before, apis.iter().map(address_of).collect::<Vec<_>>());
-    // Traffic runs on the restarted instances a little before it stops.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (answered, failures) = traffic.await.unwrap();
-    assert!(
-        failures.is_empty(),
-        "{} failed: {failures:#?}",
-        failures.len()
-    );
-    assert!(
-        answered.iter().all(|&n| n > 0),
-        "both instances answered: {answered:?}"
-    );
+    no_request_failed(&stop, traffic).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -523,18 +507,7 @@ async fn a_rolling_restart_of_two_auth_server_instances_fails_no_token_request()
         async move { spawn_auth(&db, &address, Some(issuer), DRAIN).await }
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (answered, failures) = traffic.await.unwrap();
-    assert!(
-        failures.is_empty(),
-        "{} failed: {failures:#?}",
-        failures.len()
-    );
-    assert!(
-        answered.iter().all(|&n| n > 0),
-        "both instances answered: {answered:?}"
-    );
+    no_request_failed(&stop, traffic).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -565,16 +538,5 @@ async fn a_rolling_restart_of_two_website_instances_fails_no_page() {
         async move { spawn_web(&api_url, &issuer, &web, &address, DRAIN).await }
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (answered, failures) = traffic.await.unwrap();
-    assert!(
-        failures.is_empty(),
-        "{} failed: {failures:#?}",
-        failures.len()
-    );
-    assert!(
-        answered.iter().all(|&n| n > 0),
-        "both instances answered: {answered:?}"
-    );
+    no_request_failed(&stop, traffic).await;
 }

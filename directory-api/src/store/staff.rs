@@ -72,25 +72,33 @@ pub struct UsernameTaken;
 pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.job_title, s.department, s.email, s.phone, s.office, \
                        s.bio, s.research_interests, s.version, s.updated_at, s.retired_at";
 
+/// A [`StaffRow`] from a row of [`COLUMNS`], read by sqlx (`try_get`) or by rusqlite (`get`).
+macro_rules! staff_from_row {
+    ($r:expr, $get:ident) => {{
+        let retired_at: Option<i64> = $r.$get("retired_at")?;
+        StaffRow {
+            record: StaffRecord {
+                id: $r.$get("id")?,
+                username: $r.$get("username")?,
+                display_name: $r.$get("display_name")?,
+                job_title: $r.$get("job_title")?,
+                department: $r.$get("department")?,
+                email: $r.$get("email")?,
+                phone: $r.$get("phone")?,
+                office: $r.$get("office")?,
+                bio: $r.$get("bio")?,
+                research_interests: $r.$get("research_interests")?,
+                updated_at: rfc3339($r.$get("updated_at")?),
+                retired_at: retired_at.map(rfc3339),
+            },
+            version: $r.$get("version")?,
+        }
+    }};
+}
+pub(super) use staff_from_row;
+
 fn row_to_staff(r: &AnyRow) -> anyhow::Result<StaffRow> {
-    let retired_at: Option<i64> = r.try_get("retired_at")?;
-    Ok(StaffRow {
-        record: StaffRecord {
-            id: r.try_get("id")?,
-            username: r.try_get("username")?,
-            display_name: r.try_get("display_name")?,
-            job_title: r.try_get("job_title")?,
-            department: r.try_get("department")?,
-            email: r.try_get("email")?,
-            phone: r.try_get("phone")?,
-            office: r.try_get("office")?,
-            bio: r.try_get("bio")?,
-            research_interests: r.try_get("research_interests")?,
-            updated_at: rfc3339(r.try_get("updated_at")?),
-            retired_at: retired_at.map(rfc3339),
-        },
-        version: r.try_get("version")?,
-    })
+    Ok(staff_from_row!(r, try_get))
 }
 
 impl Db {

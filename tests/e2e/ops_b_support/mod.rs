@@ -169,6 +169,11 @@ pub async fn access_token(response: reqwest::Response) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Sends a token request and returns the access token of its 200 answer.
+pub async fn token_from(request: reqwest::RequestBuilder) -> String {
+    access_token(request.send().await.unwrap()).await
+}
+
 /// Polls `check` every 100 ms until it holds, failing after [`PATIENCE`].
 pub async fn poll_until<F, Fut>(what: &str, mut check: F)
 where
