@@ -29,8 +29,17 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// another process past the busy timeout, or PostgreSQL refuses work while it starts, stops or
 /// has lost the connection (SQLSTATE classes 08 and 57P).
 pub fn is_unreachable(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+    e.chain().any(|cause| {
+        // The connections of `local_reads` and the auth server's rotation writer (rusqlite).
+        if let Some(rusqlite::Error::SqliteFailure(failure, _)) =
+            cause.downcast_ref::<rusqlite::Error>()
+        {
+            return matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            );
+        }
+        match cause.downcast_ref::<sqlx::Error>() {
             Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
             Some(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
                 // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included (SQLite's
@@ -40,7 +49,8 @@ pub fn is_unreachable(e: &anyhow::Error) -> bool {
                     || code.starts_with("57P")
             }),
             _ => false,
-        })
+        }
+    })
 }
 
 /// Connects to `url`: `sqlite://path` (the file and its folder are created, WAL mode) or
@@ -235,5 +245,12 @@ mod tests {
             assert!(!is_unreachable(&anyhow::Error::new(e)));
         }
         assert!(!is_unreachable(&anyhow::anyhow!("not a database error")));
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(is_unreachable(
+            &anyhow::Error::new(busy).context("a rotation")
+        ));
     }
 }

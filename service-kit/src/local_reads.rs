@@ -40,6 +40,11 @@ impl LocalReads {
         })
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Runs `read` with this thread's connection to the file (opened on first use). Keep it to
     /// one short statement: the calling thread serves other requests too.
     pub fn read<T>(

@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod keys;
 pub mod refresh;
+pub mod rotations;
 pub mod throttle;
 pub mod users;
 
@@ -21,6 +22,7 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     local: Option<LocalReads>,
+    rotations: Option<rotations::RotationWriter>,
 }
 
 impl Db {
@@ -32,10 +34,15 @@ impl Db {
             Backend::Sqlite => LocalReads::for_url(url),
             Backend::Postgres => None,
         };
+        let rotations = local
+            .as_ref()
+            .map(|local| rotations::RotationWriter::start(local.path()))
+            .transpose()?;
         Ok(Self {
             pool,
             backend,
             local,
+            rotations,
         })
     }
 
@@ -70,5 +77,10 @@ impl Db {
     /// Point reads on the calling thread, on SQLite files (see `service_kit::local_reads`).
     pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
         self.local.as_ref()
+    }
+
+    /// The group-committing writer of refresh-token rotations, on SQLite files.
+    pub(crate) fn rotation_writer(&self) -> Option<&rotations::RotationWriter> {
+        self.rotations.as_ref()
     }
 }

@@ -63,6 +63,13 @@ pub enum Rotation {
     LostRace,
 }
 
+/// Stores the next generation's token of a live family: `$1` its hash, `$2` its generation,
+/// `$3` issue time, `$4` idle expiry, `$5` the family.
+pub(super) const ROTATE_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens \
+        (token_hash, family_id, generation, issued_at, expires_at) \
+    SELECT $1, family_id, $2, $3, $4 FROM refresh_families \
+    WHERE family_id = $5 AND revoked_at IS NULL";
+
 /// A presented refresh token with its family, the family's current generation (its newest
 /// token's) and whether its user may still sign in.
 const FIND_REFRESH_TOKEN: &str = "SELECT f.family_id, f.client_id, f.username, f.scope, \
@@ -162,18 +169,19 @@ impl Db {
         issued_at: i64,
         expires_at: i64,
     ) -> anyhow::Result<Rotation> {
-        let inserted = sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at, expires_at) \
-             SELECT $1, family_id, $2, $3, $4 FROM refresh_families \
-             WHERE family_id = $5 AND revoked_at IS NULL",
-        )
-        .bind(new_token_hash)
-        .bind(from + 1)
-        .bind(issued_at)
-        .bind(expires_at)
-        .bind(family_id)
-        .execute(self.pool())
-        .await;
+        if let Some(writer) = self.rotation_writer() {
+            return writer
+                .rotate(family_id, from, new_token_hash, issued_at, expires_at)
+                .await;
+        }
+        let inserted = sqlx::query(ROTATE_REFRESH_TOKEN)
+            .bind(new_token_hash)
+            .bind(from + 1)
+            .bind(issued_at)
+            .bind(expires_at)
+            .bind(family_id)
+            .execute(self.pool())
+            .await;
         match inserted {
             Ok(done) if done.rows_affected() == 1 => Ok(Rotation::Rotated),
             Ok(_) => Ok(Rotation::LostRace),
