@@ -19,10 +19,8 @@ use crate::routes;
 use crate::store::Db;
 use service_kit::shutdown::Draining;
 
-/// How long a graceful stop (SIGTERM, or [`ServerHandle::stop`] with `true`) waits for requests
-/// in flight before dropping them. The listener closes at once; idle keep-alive connections are
-/// closed and responses still being written carry `Connection: close`.
-pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+/// How long requests in flight may take to finish once a stop has begun (shared by the services).
+pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;
 
 /// What every handler shares.
 pub struct ApiState {
@@ -185,14 +183,7 @@ impl Application {
     /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
     /// once. See `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        let signals = tokio::spawn(service_kit::shutdown::stop_on_signal(
-            self.draining,
-            self.drain_for,
-            move |graceful| handle.stop(graceful),
-        ));
-        let result = self.server.await;
-        signals.abort();
+        let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
         // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
         tracing::info!("stopped: requests in flight finished, database pool closed");

@@ -84,14 +84,10 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    // WAL lets readers proceed while one writer commits. With WAL,
-                    // synchronous = NORMAL makes a commit durable against a crash of the
-                    // process (what SQLite deployments here face) without an fsync per
-                    // commit; a power failure may lose the last commits. PostgreSQL is
-                    // the choice where that matters.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    for (name, value) in SQLITE_PRAGMAS {
+                        conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA {name} = {value}")))
+                            .await?;
+                    }
                 }
                 Ok(())
             })
@@ -102,10 +98,45 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     Ok((pool, backend))
 }
 
+/// The settings of every SQLite connection a service opens, whichever library opens it. WAL
+/// lets readers proceed while one writer commits. With WAL, `synchronous = NORMAL` makes a
+/// commit durable against a crash of the process (what SQLite deployments here face) without
+/// an fsync per commit; a power failure may lose the last commits. PostgreSQL is the choice
+/// where that matters.
+const SQLITE_PRAGMAS: [(&str, &str); 3] = [
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+];
+
+/// Longest a SQLite statement waits for a lock held by another connection (sqlx's default).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The file path and the query of a `sqlite:` URL (`sqlite://path?query`, `sqlite:path`).
+pub fn sqlite_file(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    Some(rest.split_once('?').unwrap_or((rest, "")))
+}
+
+/// A rusqlite connection to the SQLite file at `path` with the pool's settings, for work done
+/// outside the pool (`local_reads`, the auth server's rotation writer).
+pub fn open_sqlite(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open {}", path.display()))?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    for (name, value) in SQLITE_PRAGMAS {
+        conn.pragma_update(None, name, value)?;
+    }
+    Ok(conn)
+}
+
 /// Adds `mode=rwc` (create the file) and creates the folder of a SQLite file URL.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = sqlite_file(url).context("not a sqlite: URL")?;
     if path != ":memory:"
         && let Some(parent) = std::path::Path::new(path)
             .parent()

@@ -4,19 +4,15 @@
 //! the rows back through channels: two thread wake-ups per query. For a read by key, whose SQL
 //! takes microseconds, profiling showed those wake-ups (futex, context switches) were most of
 //! the request's CPU. Such a read is short enough to run on the HTTP worker thread itself, and
-//! WAL lets it read beside any writer without waiting. Everything else still goes through the
-//! pool; writes always do.
+//! WAL lets it read beside any writer without waiting. Everything else goes through the pool
+//! (or, for the auth server's refresh-token rotations, through its group-committing writer).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context as _;
-use rusqlite::{Connection, OpenFlags};
-
-/// Longest a read waits for a lock (only WAL recovery after a crash can make it wait).
-const BUSY_TIMEOUT: Duration = Duration::from_millis(1000);
+use rusqlite::Connection;
 
 thread_local! {
     /// This thread's read-only connections, by database file (a test process serves many).
@@ -33,8 +29,7 @@ impl LocalReads {
     /// For the SQLite database at `url` (`sqlite://path?…`); `None` for any other URL and for
     /// an in-memory database, which another connection could not see.
     pub fn for_url(url: &str) -> Option<Self> {
-        let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
-        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        let (path, _) = crate::db::sqlite_file(url)?;
         (!path.is_empty() && path != ":memory:").then(|| Self {
             path: PathBuf::from(path),
         })
@@ -64,14 +59,9 @@ impl LocalReads {
     }
 }
 
-/// A connection that can only read (`query_only`), in the file's WAL mode.
+/// A connection with the pool's settings that can only read (`query_only`).
 fn open(path: &Path) -> anyhow::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {} for reading", path.display()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let conn = crate::db::open_sqlite(path)?;
     conn.pragma_update(None, "query_only", true)?;
     Ok(conn)
 }

@@ -11,6 +11,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// How long requests in flight may take to finish once a stop has begun, in seconds.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Serves `server` until it stops: on SIGTERM after draining for `drain_for` (see
+/// [`stop_on_signal`]), then gracefully within [`SHUTDOWN_TIMEOUT_SECS`]; on Ctrl-C at once.
+/// The server must be built with `.disable_signals()`, so that only this decides.
+pub async fn serve(
+    server: actix_web::dev::Server,
+    draining: Draining,
+    drain_for: Duration,
+) -> std::io::Result<()> {
+    let handle = server.handle();
+    let signals = tokio::spawn(stop_on_signal(draining, drain_for, move |graceful| {
+        handle.stop(graceful)
+    }));
+    let result = server.await;
+    signals.abort();
+    result
+}
+
 /// Whether the service is draining before it stops; shared with its readiness check.
 #[derive(Debug, Clone, Default)]
 pub struct Draining(Arc<AtomicBool>);

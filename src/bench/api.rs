@@ -42,10 +42,8 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     )
     .await?;
     eprintln!("api: GET /staff/{{id}}…");
-    let ids = (0..1000)
-        .map(|k| format!("{base}/staff/{}", 1 + (k * 7919) % target.records))
-        .collect();
-    let by_id = measure_closed_loop(n, seconds, cycling(http, ids, token.clone())).await?;
+    let by_id =
+        measure_closed_loop(n, seconds, cycling(http, target.read_urls(), token.clone())).await?;
     let searches: Vec<String> = SEARCHES
         .iter()
         .map(|q| format!("{base}/staff?{q}"))

@@ -3,7 +3,7 @@
 //! saturate the hashing threads, and refresh-token rotation.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -42,16 +42,8 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
         .summarise(window);
 
     eprintln!("auth: client_credentials tokens…");
-    let tokens = {
-        let (http, url) = (http.clone(), token_url.clone());
-        move || {
-            http.post(&url)
-                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-                .form(&[("grant_type", "client_credentials")])
-        }
-    };
     let window = Window::after_warm_up(seconds);
-    let token_load = closed_loop(n, None, window, tokens)
+    let token_load = closed_loop(n, None, window, target.client_credentials())
         .await?
         .summarise(window);
 
@@ -62,22 +54,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     let password = target.fixture.password.clone();
     let ceiling = argon2_ceiling(target.hashers, seconds, password).await?;
 
-    let sign_ins = {
-        let (http, url) = (http.clone(), token_url.clone());
-        let usernames = Arc::new(target.fixture.usernames.clone());
-        let next = Arc::new(AtomicUsize::new(0));
-        let password = target.fixture.password.expose_secret().to_owned();
-        move || {
-            let i = next.fetch_add(1, Ordering::Relaxed) % usernames.len();
-            http.post(&url)
-                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", usernames[i].as_str()),
-                    ("password", &password),
-                ])
-        }
-    };
+    let sign_ins = target.sign_ins(target.fixture.usernames.clone());
     eprintln!("auth: password sign-ins…");
     let window = Window::after_warm_up(seconds);
     let sign_in_load = closed_loop(n, None, window, sign_ins.clone())
@@ -190,24 +167,10 @@ async fn refresh_rotation(target: &Target, token_url: &str) -> anyhow::Result<Me
     let mut set = tokio::task::JoinSet::new();
     for username in target.fixture.usernames.iter().take(target.connections) {
         let (http, url) = (target.http.clone(), token_url.to_owned());
-        let (username, password) = (
-            username.clone(),
-            target.fixture.password.expose_secret().to_owned(),
-        );
+        let sign_in = target.sign_ins(vec![username.clone()]);
         set.spawn(async move {
-            let signed_in: serde_json::Value = http
-                .post(&url)
-                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", username.as_str()),
-                    ("password", password.as_str()),
-                ])
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
+            let signed_in: serde_json::Value =
+                sign_in().send().await?.error_for_status()?.json().await?;
             let mut refresh = signed_in["refresh_token"]
                 .as_str()
                 .context("the sign-in gave no refresh token")?

@@ -20,6 +20,7 @@ pub mod web;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 
 use self::fixture::{Databases, Fixture};
 use self::load::{Row, print_table};
@@ -113,13 +114,51 @@ pub struct Target {
 }
 
 impl Target {
+    /// `client_credentials` token requests of the website's client (`directory:read`).
+    pub fn client_credentials(
+        &self,
+    ) -> impl Fn() -> reqwest::RequestBuilder + Clone + Send + 'static {
+        let (http, url) = (self.http.clone(), format!("{}/oauth/token", self.auth));
+        move || {
+            http.post(&url)
+                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
+                .form(&[("grant_type", "client_credentials")])
+        }
+    }
+
+    /// Password sign-ins through the website's client, cycling through `usernames` (all with
+    /// the fixture's password).
+    pub fn sign_ins(
+        &self,
+        usernames: Vec<String>,
+    ) -> impl Fn() -> reqwest::RequestBuilder + Clone + Send + 'static {
+        let (http, url) = (self.http.clone(), format!("{}/oauth/token", self.auth));
+        let password = self.fixture.password.expose_secret().to_owned();
+        let usernames = std::sync::Arc::new(usernames);
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        move || {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % usernames.len();
+            http.post(&url)
+                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", usernames[i].as_str()),
+                    ("password", password.as_str()),
+                ])
+        }
+    }
+
+    /// A thousand `GET /staff/{id}` URLs spread over the whole directory.
+    pub fn read_urls(&self) -> Vec<String> {
+        let records = self.records.max(1);
+        (0..1000)
+            .map(|k| format!("{}/staff/{}", self.api, 1 + (k * 7919) % records))
+            .collect()
+    }
+
     /// A `client_credentials` token of the website's client (`directory:read`).
     pub async fn web_app_token(&self) -> anyhow::Result<String> {
-        let token: serde_json::Value = self
-            .http
-            .post(format!("{}/oauth/token", self.auth))
-            .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-            .form(&[("grant_type", "client_credentials")])
+        let token: serde_json::Value = (self.client_credentials())()
             .send()
             .await?
             .error_for_status()?

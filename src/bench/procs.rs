@@ -112,22 +112,35 @@ impl Service {
 
     /// Stops the service with SIGTERM, as an orchestrator would, and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        kill(self.pid, Signal::SIGTERM)
-            .with_context(|| format!("cannot send SIGTERM to the {}", self.name))?;
-        match tokio::time::timeout(STOP_WITHIN, self.child.wait()).await {
-            Ok(status) => {
-                let status = status?;
-                anyhow::ensure!(status.success(), "the {} stopped with {status}", self.name);
-                Ok(())
-            }
-            Err(_) => {
-                self.child.kill().await?;
-                anyhow::bail!(
-                    "the {} did not stop within {} s of SIGTERM",
-                    self.name,
-                    STOP_WITHIN.as_secs()
-                )
-            }
+        sigterm(&self.child, self.name)?;
+        stopped(&mut self.child, self.name).await
+    }
+}
+
+/// Sends SIGTERM to `child`, as an orchestrator would.
+pub fn sigterm(child: &tokio::process::Child, name: &str) -> anyhow::Result<()> {
+    let pid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .with_context(|| format!("the {name} has already exited"))?;
+    kill(Pid::from_raw(pid), Signal::SIGTERM)
+        .with_context(|| format!("cannot send SIGTERM to the {name}"))
+}
+
+/// Waits for `child` to exit with success after SIGTERM; kills it after [`STOP_WITHIN`].
+pub async fn stopped(child: &mut tokio::process::Child, name: &str) -> anyhow::Result<()> {
+    match tokio::time::timeout(STOP_WITHIN, child.wait()).await {
+        Ok(status) => {
+            let status = status?;
+            anyhow::ensure!(status.success(), "the {name} stopped with {status}");
+            Ok(())
+        }
+        Err(_) => {
+            child.kill().await?;
+            anyhow::bail!(
+                "the {name} did not stop within {} s of SIGTERM",
+                STOP_WITHIN.as_secs()
+            )
         }
     }
 }

@@ -7,8 +7,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use super::load::Row;
@@ -67,16 +65,9 @@ async fn start_to_banner(data: &Path) -> anyhow::Result<Duration> {
     })
     .await
     .context("the demo printed no banner within 60 s")??;
-    let pid = child
-        .id()
-        .and_then(|id| i32::try_from(id).ok())
-        .context("the demo has exited")?;
-    kill(Pid::from_raw(pid), Signal::SIGTERM).context("cannot stop the demo")?;
+    super::procs::sigterm(&child, "demo")?;
     // Drain the rest of the output so the demo never blocks on a full pipe while stopping.
     while lines.next_line().await?.is_some() {}
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .context("the demo did not stop within 15 s of SIGTERM")??;
-    anyhow::ensure!(status.success(), "the demo stopped with {status}");
+    super::procs::stopped(&mut child, "demo").await?;
     Ok(took)
 }

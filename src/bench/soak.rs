@@ -3,12 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::ExposeSecret as _;
-
 use super::Target;
 use super::load::{Row, Sample, Window, closed_loop, cycling};
 use super::procs::Service;
-use crate::demo;
 
 /// Resident memory allowed to each service, in bytes.
 const RESIDENT_CEILING: u64 = 64 * 1000 * 1000;
@@ -29,55 +26,27 @@ pub async fn measure(
     eprintln!("soak: mixed traffic for {} s…", length.as_secs());
     let token = Some(target.web_app_token().await?);
     let http = &target.http;
-    let (auth, api, web) = (&target.auth, &target.api, &target.web);
+    let (api, web) = (&target.api, &target.web);
     let window = Window {
         start: Instant::now() + super::load::WARM_UP,
         end: Instant::now() + super::load::WARM_UP + length,
     };
     let staff_pages: Vec<String> = (1..=60).map(|id| format!("{web}/staff/{id}")).collect();
     let directory_pages = vec![format!("{web}/?q=lecturer"), format!("{web}/?page=3")];
-    let records = target.records.max(1);
-    let reads: Vec<String> = (0..1000)
-        .map(|k| format!("{api}/staff/{}", 1 + (k * 7919) % records))
-        .collect();
+    let reads = target.read_urls();
     let searches: Vec<String> = super::api::SEARCHES
         .iter()
         .map(|q| format!("{api}/staff?{q}"))
         .collect();
-    let tokens = {
-        let (http, url) = (http.clone(), format!("{auth}/oauth/token"));
-        move || {
-            http.post(&url)
-                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-                .form(&[("grant_type", "client_credentials")])
-        }
-    };
-    let sign_ins = {
-        let (http, url) = (http.clone(), format!("{auth}/oauth/token"));
-        let username = target
-            .fixture
-            .usernames
-            .first()
-            .cloned()
-            .unwrap_or_default();
-        let password = target.fixture.password.expose_secret().to_owned();
-        move || {
-            http.post(&url)
-                .basic_auth(demo::WEB_CLIENT_ID, Some(demo::WEB_CLIENT_SECRET))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", username.as_str()),
-                    ("password", password.as_str()),
-                ])
-        }
-    };
+    // One user signing in again and again: sequential, so never throttled.
+    let sign_ins = target.sign_ins(target.fixture.usernames.iter().take(1).cloned().collect());
     let sampling = sample_memory(services, window);
     let (staff, directory, read, search, token, sign_in, memory) = tokio::join!(
         closed_loop(8, None, window, cycling(http, staff_pages, None)),
         closed_loop(2, None, window, cycling(http, directory_pages, None)),
         closed_loop(8, None, window, cycling(http, reads, token.clone())),
         closed_loop(2, None, window, cycling(http, searches, token)),
-        closed_loop(4, None, window, tokens),
+        closed_loop(4, None, window, target.client_credentials()),
         closed_loop(1, None, window, sign_ins),
         sampling,
     );

@@ -10,18 +10,15 @@
 //! PostgreSQL, which commits concurrently, goes through the pool.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode};
 use tokio::sync::oneshot;
 
 use super::refresh::{ROTATE_REFRESH_TOKEN, Rotation};
 
 /// Most rotations committed together.
 const MAX_GROUP: usize = 256;
-/// Longest the writer waits for the write lock held by another connection or process.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One rotation to make.
 struct Job {
@@ -42,14 +39,7 @@ pub struct RotationWriter {
 impl RotationWriter {
     /// Opens a connection to the SQLite file at `path` and starts the writer thread.
     pub fn start(path: &Path) -> anyhow::Result<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .with_context(|| format!("cannot open {} for rotations", path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // The same durability as the pool's connections (service_kit::db).
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let conn = service_kit::db::open_sqlite(path)?;
         let (jobs, queue) = flume::unbounded::<Job>();
         std::thread::Builder::new()
             .name("refresh-writer".to_owned())
