@@ -7,6 +7,8 @@
 pub mod clock;
 pub mod db;
 pub mod health;
+pub mod http_metrics;
+pub mod issuer;
 pub mod limits;
 pub mod local_reads;
 pub mod request_id;
