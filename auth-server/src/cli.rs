@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::admin;
 use crate::clock::{Clock as _, SystemClock};
-use crate::config::{Cli, Command, ServeArgs, Settings};
+use crate::config::{Cli, Command, Settings};
 use crate::oauth::client_auth::ClientId;
 use crate::oauth::keys::is_published;
 use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
@@ -133,25 +133,31 @@ pub enum KeysCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let now = SystemClock.now();
     let database_url = cli.database_url()?;
+    let kek_file = cli.key_encryption_key_file.clone();
     let serve_args = match cli.command {
         Command::Serve(args) => args,
         command => {
-            let db = Db::connect(&database_url).await?;
+            let kek = kek_file
+                .as_deref()
+                .map(crate::at_rest::KeyEncryptionKey::from_file)
+                .transpose()?;
+            let db = Db::connect(&database_url).await?.with_key_encryption(kek);
             db.migrate().await?;
             let result = run_admin(&db, command, now).await;
             db.close().await;
             return result;
         }
     };
-    serve(database_url, serve_args).await
+    serve(Settings {
+        database_url,
+        serve: serve_args,
+        key_encryption_key_file: kek_file,
+    })
+    .await
 }
 
-async fn serve(database_url: service_kit::db::DatabaseUrl, serve: ServeArgs) -> anyhow::Result<()> {
-    let app = Application::build(Settings {
-        database_url,
-        serve,
-    })
-    .await?;
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
     tracing::info!(address = %app.address(), issuer = app.issuer(), "auth server listening");
     app.run_until_stopped().await?;
     Ok(())

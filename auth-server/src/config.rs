@@ -12,6 +12,15 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8082";
 pub const DEFAULT_AUDIENCE: &str = "urn:staff-directory:api";
 /// The default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auth.db";
+/// Password hashes that may wait for a thread by default: at ~7 ms a hash per thread, a
+/// queue this long drains in well under a second on two cores.
+pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = 64;
+/// Failed sign-ins a known browser may make per window by default.
+pub const DEFAULT_MAX_FAILED_PER_DEVICE: i64 = 5;
+/// How often expired throttling counters are purged by default, in seconds.
+pub const DEFAULT_THROTTLE_PURGE_SECS: u64 = 60;
+/// The default refresh reuse grace, in seconds.
+pub const DEFAULT_REFRESH_REUSE_GRACE_SECS: i64 = 2;
 
 /// OAuth 2.0 authorization server of the Staff Directory.
 #[derive(Debug, Parser)]
@@ -39,6 +48,12 @@ pub struct Cli {
         global = true
     )]
     pub log_format: crate::telemetry::LogFormat,
+
+    /// A file holding the key that encrypts the signing keys (and the device-token key) at
+    /// rest: 32 bytes, written as 64 hex digits or as base64. Without it they are stored in
+    /// plain text, readable by anyone who can read the database.
+    #[arg(long, env = "AUTH_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    pub key_encryption_key_file: Option<std::path::PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
@@ -117,6 +132,36 @@ pub struct ServeArgs {
     #[arg(long, env = "AUTH_THROTTLE_WINDOW_SECS", default_value_t = 900)]
     pub throttle_window_secs: i64,
 
+    /// Password hashes that may wait for a hashing thread; beyond this a sign-in is answered
+    /// at once with 503 `temporarily_unavailable` and `Retry-After`.
+    #[arg(long, env = "AUTH_PASSWORD_HASH_QUEUE", default_value_t = DEFAULT_PASSWORD_HASH_QUEUE)]
+    pub password_hash_queue: usize,
+
+    /// Failed sign-ins allowed from one browser that the account has signed in from before
+    /// (a device token), within the window, before that browser too must wait.
+    #[arg(long, env = "AUTH_MAX_FAILED_SIGN_INS_PER_DEVICE", default_value_t = DEFAULT_MAX_FAILED_PER_DEVICE)]
+    pub max_failed_sign_ins_per_device: i64,
+
+    /// A rotated-out refresh token presented again within this many seconds of its rotation is
+    /// refused without revoking the sign-in (two tabs racing); later, or with 0, it is reuse
+    /// and revokes the whole sign-in.
+    #[arg(long, env = "AUTH_REFRESH_REUSE_GRACE_SECS", default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECS)]
+    pub refresh_reuse_grace_secs: i64,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses). Empty:
+    /// the connecting address is the client's.
+    #[arg(long, env = "AUTH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Serve `/metrics` on this separate address only (for an internal scrape network);
+    /// unset, it is served on the main address.
+    #[arg(long, env = "AUTH_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// How often expired throttling counters are deleted from the database, in seconds.
+    #[arg(long, env = "AUTH_THROTTLE_PURGE_SECS", default_value_t = DEFAULT_THROTTLE_PURGE_SECS)]
+    pub throttle_purge_secs: u64,
+
     /// HTTP worker threads (default: the number of CPU cores).
     #[arg(long, env = "AUTH_WORKERS")]
     pub workers: Option<usize>,
@@ -141,6 +186,12 @@ impl Default for ServeArgs {
             max_failed_sign_ins: 5,
             max_failed_client_auth: 10,
             throttle_window_secs: 900,
+            password_hash_queue: DEFAULT_PASSWORD_HASH_QUEUE,
+            max_failed_sign_ins_per_device: DEFAULT_MAX_FAILED_PER_DEVICE,
+            refresh_reuse_grace_secs: DEFAULT_REFRESH_REUSE_GRACE_SECS,
+            trusted_proxies: Vec::new(),
+            metrics_bind: None,
+            throttle_purge_secs: DEFAULT_THROTTLE_PURGE_SECS,
             workers: None,
             shutdown_drain_secs: 0,
         }
@@ -154,6 +205,8 @@ pub struct Settings {
     pub database_url: service_kit::db::DatabaseUrl,
     /// Server settings.
     pub serve: ServeArgs,
+    /// The key-encryption key's file, if the signing keys are encrypted at rest.
+    pub key_encryption_key_file: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -165,6 +218,7 @@ impl Settings {
                 bind,
                 ..ServeArgs::default()
             },
+            key_encryption_key_file: None,
         }
     }
 
@@ -182,9 +236,26 @@ impl Settings {
                 "maximum failed client authentications",
                 s.max_failed_client_auth,
             ),
+            (
+                "maximum failed sign-ins per device",
+                s.max_failed_sign_ins_per_device,
+            ),
         ] {
             anyhow::ensure!(v > 0, "the {name} must be positive (got {v})");
         }
+        anyhow::ensure!(
+            s.refresh_reuse_grace_secs >= 0,
+            "the refresh reuse grace must be 0 or more seconds (got {})",
+            s.refresh_reuse_grace_secs
+        );
+        anyhow::ensure!(
+            s.throttle_purge_secs > 0,
+            "the throttle purge interval must be positive"
+        );
+        anyhow::ensure!(
+            s.password_hash_queue > 0,
+            "the password hash queue must hold at least one hash"
+        );
         if let Some(issuer) = &s.issuer {
             anyhow::ensure!(
                 (issuer.starts_with("https://") || issuer.starts_with("http://"))
@@ -201,12 +272,42 @@ impl Settings {
         Ok(())
     }
 
+    /// The key-encryption key, read from its file, if one is configured.
+    pub fn key_encryption_key(&self) -> anyhow::Result<Option<crate::at_rest::KeyEncryptionKey>> {
+        self.key_encryption_key_file
+            .as_deref()
+            .map(crate::at_rest::KeyEncryptionKey::from_file)
+            .transpose()
+    }
+
     /// The throttling policy for sign-ins.
     pub fn user_throttle(&self) -> ThrottlePolicy {
         ThrottlePolicy {
             max_failures: self.serve.max_failed_sign_ins,
             window_secs: self.serve.throttle_window_secs,
         }
+    }
+
+    /// The throttling policy for sign-ins from a browser the account has signed in from before.
+    pub fn device_throttle(&self) -> ThrottlePolicy {
+        ThrottlePolicy {
+            max_failures: self.serve.max_failed_sign_ins_per_device,
+            window_secs: self.serve.throttle_window_secs,
+        }
+    }
+
+    /// The issuer identifier: `--issuer`, or `http://` + the bound address. Refused unless it is
+    /// https, or http on a loopback address (see `service_kit::issuer`).
+    pub fn issuer(&self, bound: SocketAddr) -> anyhow::Result<String> {
+        let issuer = self
+            .serve
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"));
+        service_kit::issuer::check_issuer(&issuer).map_err(|e| {
+            anyhow::anyhow!("{e}; set --issuer (AUTH_ISSUER) to the server's https:// URL")
+        })?;
+        Ok(issuer)
     }
 
     /// The throttling policy for client authentication.

@@ -36,6 +36,13 @@ pub enum Error {
     /// logged, not shown.
     #[error("service unavailable")]
     Unavailable(anyhow::Error),
+    /// 503 `temporarily_unavailable` with `Retry-After: 1`: too many sign-ins are already
+    /// waiting for a password hash ([`crate::oauth::password::Busy`]); nothing was checked or
+    /// counted, and a retry in a moment may succeed. (`temporarily_unavailable` is defined for
+    /// the authorization endpoint, RFC 6749 §4.1.2.1; answering it from the token endpoint is
+    /// an extension of §5.2.)
+    #[error("overloaded")]
+    Overloaded,
     /// 500: anything unexpected. The cause chain is logged once, here at the boundary, and
     /// never shown: the body says only `server_error`.
     #[error("unexpected error")]
@@ -44,11 +51,15 @@ pub enum Error {
 
 /// Seconds a client is asked to wait before retrying when the database is out of reach.
 pub const RETRY_AFTER_UNAVAILABLE_SECS: u32 = 5;
+/// Seconds a client is asked to wait before retrying a sign-in shed by a full hashing queue.
+pub const RETRY_AFTER_OVERLOADED_SECS: u32 = 1;
 
 impl From<anyhow::Error> for Error {
     /// The database being out of reach is a 503 the client may retry; anything else is a 500.
     fn from(e: anyhow::Error) -> Self {
-        if service_kit::db::is_unreachable(&e) {
+        if e.downcast_ref::<crate::oauth::password::Busy>().is_some() {
+            Self::Overloaded
+        } else if service_kit::db::is_unreachable(&e) {
             Self::Unavailable(e)
         } else {
             Self::Unexpected(e)
@@ -91,6 +102,10 @@ impl Error {
                 error: "temporarily_unavailable",
                 error_description: "the server cannot handle the request right now; retry shortly",
             },
+            Self::Overloaded => ErrorBody {
+                error: "temporarily_unavailable",
+                error_description: "too many sign-ins are waiting; retry in a moment",
+            },
             Self::Unexpected(_) => ErrorBody {
                 error: "server_error",
                 error_description: "the server could not complete the request",
@@ -112,7 +127,7 @@ impl ResponseError for Error {
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +155,10 @@ impl ResponseError for Error {
                     header::RETRY_AFTER,
                     RETRY_AFTER_UNAVAILABLE_SECS.to_string(),
                 ));
+            }
+            Self::Overloaded => {
+                builder
+                    .insert_header((header::RETRY_AFTER, RETRY_AFTER_OVERLOADED_SECS.to_string()));
             }
             Self::Unexpected(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed unexpectedly");
@@ -202,6 +221,16 @@ mod tests {
         assert_eq!(e.code(), "temporarily_unavailable");
         let other = Error::from(anyhow::Error::new(sqlx::Error::RowNotFound));
         assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_full_hashing_queue_is_a_503_with_retry_after() {
+        let e = Error::from(anyhow::Error::new(crate::oauth::password::Busy));
+        let r = e.error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header(&r, header::RETRY_AFTER), Some("1"));
+        assert_eq!(header(&r, header::CACHE_CONTROL), Some("no-store"));
+        assert_eq!(e.code(), "temporarily_unavailable");
     }
 
     #[test]

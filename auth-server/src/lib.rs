@@ -3,6 +3,7 @@
 //! metadata. `main.rs` only parses the command line and calls [`cli::run`].
 
 pub mod admin;
+pub mod at_rest;
 pub mod cli;
 pub mod clock;
 pub mod config;

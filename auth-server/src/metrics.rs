@@ -45,7 +45,14 @@ pub struct Metrics {
     issued: Family<IssuedLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
     throttled: Family<KindLabels, Counter>,
+    client_failures: Family<ClientLabels, Counter>,
     reuse: Counter,
+    hashing: crate::oauth::password::QueueStats,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClientLabels {
+    client: String,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,6 +95,23 @@ impl Metrics {
             "Requests refused by throttling, by subject kind",
             throttled.clone(),
         );
+        let client_failures = Family::<ClientLabels, Counter>::default();
+        registry.register(
+            "oauth_client_authentication_failures",
+            "Failed client authentications by registered client id (`unknown` for ids that are not registered): a rise for a real client means someone is guessing its secret",
+            client_failures.clone(),
+        );
+        let hashing = crate::oauth::password::QueueStats::default();
+        registry.register(
+            "password_hashes_shed",
+            "Sign-ins answered 503 at once because the password-hashing queue was full",
+            hashing.shed.clone(),
+        );
+        registry.register(
+            "password_hashes_skipped",
+            "Queued password hashes skipped because the requester had disconnected",
+            hashing.skipped.clone(),
+        );
         let reuse = Counter::default();
         registry.register(
             "oauth_refresh_token_reuse_detected",
@@ -100,19 +124,37 @@ impl Metrics {
             issued,
             errors,
             throttled,
+            client_failures,
             reuse,
+            hashing,
         }
     }
 
-    /// Records one HTTP request.
-    pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// Records one HTTP request. `route` is a registered pattern or `unmatched`, `method`
+    /// one of a fixed set (see `service_kit::http_metrics`): never text as sent.
+    pub fn observe_request(&self, route: String, method: &'static str, status: u16, seconds: f64) {
         self.http
             .get_or_create(&HttpLabels {
-                route: route.to_owned(),
+                route,
                 method: method.to_owned(),
                 status,
             })
             .observe(seconds);
+    }
+
+    /// Records a failed client authentication: `client` is a registered client id, or
+    /// `None` for an id that is not registered (all such share one label).
+    pub fn client_auth_failed(&self, client: Option<&str>) {
+        self.client_failures
+            .get_or_create(&ClientLabels {
+                client: client.unwrap_or("unknown").to_owned(),
+            })
+            .inc();
+    }
+
+    /// The counters the password hasher updates.
+    pub fn hashing(&self) -> crate::oauth::password::QueueStats {
+        self.hashing.clone()
     }
 
     /// Records an issued access token.

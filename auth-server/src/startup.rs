@@ -24,6 +24,15 @@ pub struct AppState {
     pub tokens: TokenService,
     /// Metrics.
     pub metrics: Metrics,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl AppState {
+    /// The client's address: the peer's, or the one a trusted proxy forwarded.
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        service_kit::address_throttle::client_address(req, &self.trusted_proxies)
+    }
 }
 
 /// A built, bound, not yet running auth server.
@@ -34,6 +43,8 @@ pub struct Application {
     drain_for: Duration,
     issuer: String,
     db: Db,
+    metrics_server: Option<service_kit::http_metrics::MetricsServer>,
+    purge: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -51,16 +62,21 @@ impl Application {
         settings.validate()?;
         // The database URL's password shows as `[REDACTED]`.
         tracing::info!(settings = ?settings, "starting");
-        let db = Db::connect(&settings.database_url).await?;
+        let db = Db::connect(&settings.database_url)
+            .await?
+            .with_key_encryption(settings.key_encryption_key()?);
         db.migrate().await?;
+        let sealed = db.seal_plain_keys().await?;
+        if sealed > 0 {
+            tracing::info!(
+                keys = sealed,
+                "sealed signing keys stored in plain text with the key-encryption key"
+            );
+        }
         let listener = TcpListener::bind(settings.serve.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
         let address = listener.local_addr()?;
-        let issuer = settings
-            .serve
-            .issuer
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}"));
+        let issuer = settings.issuer(address)?;
         let metrics = Metrics::new();
         let tokens = TokenService::new(
             db.clone(),
@@ -73,7 +89,25 @@ impl Application {
         let state = web::Data::new(AppState {
             tokens,
             metrics: metrics.clone(),
+            trusted_proxies: settings.serve.trusted_proxies.clone(),
         });
+        let purge = tokio::spawn(purge_periodically(
+            state.clone(),
+            Duration::from_secs(settings.serve.throttle_purge_secs),
+        ));
+        let metrics_server = settings
+            .serve
+            .metrics_bind
+            .map(|bind| {
+                let metrics = metrics.clone();
+                service_kit::http_metrics::MetricsServer::bind(
+                    bind,
+                    Arc::new(move || metrics.encode()),
+                )
+                .map_err(|e| anyhow::anyhow!("cannot listen on {bind} for metrics: {e}"))
+            })
+            .transpose()?;
+        let metrics_on_main = metrics_server.is_none();
         let workers = settings.serve.workers;
         let draining = Draining::default();
         let drain_for = Duration::from_secs(settings.serve.shutdown_drain_secs);
@@ -86,24 +120,25 @@ impl Application {
                 .wrap_fn(move |req, srv| {
                     let start = Instant::now();
                     // The route pattern, never the raw path or query: no secret reaches a log.
-                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-                    let method = req.method().to_string();
+                    let route = service_kit::http_metrics::route_label(&req);
+                    let method = service_kit::http_metrics::method_label(req.method());
                     let metrics = metrics.clone();
                     let response = srv.call(req);
                     async move {
                         let response = response.await?;
                         let status = response.status().as_u16();
                         let elapsed = start.elapsed();
-                        metrics.observe_request(&route, &method, status, elapsed.as_secs_f64());
                         tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
+                        metrics.observe_request(route, method, status, elapsed.as_secs_f64());
                         Ok(response)
                     }
                 })
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, metrics_on_main))
                 // Outermost: the request id is known to every log line, including the body deadline's.
                 .wrap(service_kit::limits::BodyDeadline::default())
                 .wrap(service_kit::request_id::RequestIds)
         })
+        .on_connect(service_kit::liveness::on_connect)
         .workers(workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
         .listen(listener)?
         .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
@@ -120,7 +155,14 @@ impl Application {
             drain_for,
             issuer,
             db,
+            metrics_server,
+            purge,
         })
+    }
+
+    /// The address `/metrics` is served on when `--metrics-bind` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(|m| m.address())
     }
 
     /// The bound address (its port is the real one when 0 was asked for).
@@ -148,10 +190,33 @@ impl Application {
     /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
     /// once. See `service_kit::shutdown`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|m| m.spawn());
         let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
+        self.purge.abort();
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
         tracing::info!("stopped: requests in flight finished, database pool closed");
         result
+    }
+}
+
+/// Deletes expired throttling counters every `every` (`--throttle-purge-secs`), so that no row
+/// outlives its window by much (before, they were purged only when someone signed in).
+async fn purge_periodically(state: web::Data<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.tokens.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "purged expired throttling counters"),
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "could not purge throttling counters"
+            ),
+        }
     }
 }

@@ -4,12 +4,14 @@
 //! how they stop. Each service re-exports these as its own modules, so that none depends on
 //! another service's crate.
 
+pub mod address_throttle;
 pub mod clock;
 pub mod db;
 pub mod health;
 pub mod http_metrics;
 pub mod issuer;
 pub mod limits;
+pub mod liveness;
 pub mod local_reads;
 pub mod request_id;
 pub mod shutdown;

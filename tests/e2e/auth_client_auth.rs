@@ -99,7 +99,7 @@ async fn t17_control_characters_in_client_id_are_invalid_request() {
 }
 
 #[tokio::test]
-async fn t18_client_secret_guessing_is_throttled_even_for_the_right_secret() {
+async fn t18_h03_client_secret_guessing_is_throttled_but_the_right_secret_is_never_refused() {
     let s = TestStack::start().await;
     let wrong = TestClient {
         id: s.web.id.clone(),
@@ -114,17 +114,35 @@ async fn t18_client_secret_guessing_is_throttled_even_for_the_right_secret() {
         )
         .await;
     }
+    // The eleventh wrong secret from this address is throttled...
     let r = s
-        .token(&s.web, &[("grant_type", "client_credentials")])
+        .token(&wrong, &[("grant_type", "client_credentials")])
         .await;
     let retry_after: i64 = header(&r, "retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after));
     assert_oauth_error(r, 429, "invalid_client").await;
+    // ...but the website itself, behind the same address, still gets its token (h03): the
+    // guessing must not take the site down.
+    let token = s.client_token(&s.web, None).await;
+    assert_eq!(token["scope"], "directory:read");
     // Other clients are unaffected.
     s.client_token(&s.hr, None).await;
-    // The window passes: the right secret works again.
+    // Wrong secrets stay throttled until the window passes.
+    assert_oauth_error(
+        s.token(&wrong, &[("grant_type", "client_credentials")])
+            .await,
+        429,
+        "invalid_client",
+    )
+    .await;
     s.auth.clock.advance(901);
-    s.client_token(&s.web, None).await;
+    assert_oauth_error(
+        s.token(&wrong, &[("grant_type", "client_credentials")])
+            .await,
+        401,
+        "invalid_client",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -223,13 +241,14 @@ async fn a_rotated_secret_stops_working_within_a_second() {
 }
 
 #[tokio::test]
-async fn t18_a_remembered_success_does_not_let_a_throttled_address_through() {
+async fn t18_a_remembered_success_does_not_let_a_wrong_secret_through() {
     let s = TestStack::start().await;
     s.client_token(&s.web, None).await;
     let wrong = TestClient {
         id: s.web.id.clone(),
         secret: "guess".into(),
     };
+    // The one-second memory of the real client's success answers only for its exact secret.
     for _ in 0..10 {
         assert_oauth_error(
             s.token(&wrong, &[("grant_type", "client_credentials")])
@@ -240,10 +259,11 @@ async fn t18_a_remembered_success_does_not_let_a_throttled_address_through() {
         .await;
     }
     assert_oauth_error(
-        s.token(&s.web, &[("grant_type", "client_credentials")])
+        s.token(&wrong, &[("grant_type", "client_credentials")])
             .await,
         429,
         "invalid_client",
     )
     .await;
+    s.client_token(&s.web, None).await;
 }

@@ -87,6 +87,10 @@ pub enum Auth {
 /// A running auth server.
 pub struct AuthServer {
     pub base: String,
+    /// Its database's URL.
+    pub db_url: String,
+    /// Where `/metrics` is served when `--metrics-bind` was set.
+    pub metrics_address: Option<std::net::SocketAddr>,
     pub clock: Arc<ManualClock>,
     pub db: Db,
     handle: actix_web::dev::ServerHandle,
@@ -204,6 +208,7 @@ impl TestStack {
             .await
             .unwrap();
         let base = format!("http://{}", app.address());
+        let metrics_address = app.metrics_address();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
         let api = start_api(&base, clock.now(), |_| {}).await;
@@ -215,6 +220,8 @@ impl TestStack {
         TestStack {
             auth: AuthServer {
                 base,
+                db_url: test_db.url.clone(),
+                metrics_address,
                 clock,
                 db,
                 handle,

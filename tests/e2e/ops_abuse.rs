@@ -190,11 +190,13 @@ async fn client_secret_guessing_is_answered_429_invalid_client_with_retry_after_
         .await;
     }
     let r = s
-        .token(&s.hr, &[("grant_type", "client_credentials")])
+        .token(&wrong, &[("grant_type", "client_credentials")])
         .await;
     assert_eq!(header(&r, "retry-after"), Some("900"));
     let body = assert_oauth_error(r, 429, "invalid_client").await;
     assert!(body["error_description"].is_string(), "{body}");
+    // The right secret is still accepted (h03).
+    s.client_token(&s.hr, None).await;
     let text = text_of(&s.http, &s.url("/metrics")).await;
     assert_eq!(
         series(&text, r#"oauth_throttled_total{kind="client"}"#),
@@ -203,6 +205,15 @@ async fn client_secret_guessing_is_answered_429_invalid_client_with_retry_after_
     );
     assert_eq!(
         series(&text, r#"oauth_token_errors_total{error="invalid_client"}"#),
+        Some(11.0),
+        "{text}"
+    );
+    // The alert an operator watches: failures per registered client.
+    assert_eq!(
+        series(
+            &text,
+            r#"oauth_client_authentication_failures_total{client="hr-sync"}"#
+        ),
         Some(11.0),
         "{text}"
     );

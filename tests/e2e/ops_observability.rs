@@ -241,7 +241,7 @@ async fn the_auth_servers_metrics_count_tokens_errors_reuse_and_throttling() {
     // the family revoked.
     s.auth
         .clock
-        .advance(auth_server::oauth::service::CONCURRENT_REFRESH_GRACE_SECS + 1);
+        .advance(auth_server::config::DEFAULT_REFRESH_REUSE_GRACE_SECS + 1);
     assert_oauth_error(s.refresh(old_refresh, None).await, 400, "invalid_grant").await;
     // Ben's password guessed until the account is locked.
     for _ in 0..5 {

@@ -2,6 +2,7 @@
 
 pub mod client_auth;
 pub mod client_cache;
+pub mod device;
 pub mod error;
 pub mod form;
 pub mod keys;

@@ -1,6 +1,11 @@
 //! Users' passwords: Argon2id with OWASP's parameters, computed on a small pool of dedicated
 //! threads, one per allowed concurrent hash, that run at a lower scheduling priority than the
 //! HTTP workers: a flood of sign-ins queues for those threads and cannot starve other requests.
+//!
+//! The queue is bounded: when it is full a sign-in is refused at once ([`Busy`], answered 503
+//! with `Retry-After`) instead of waiting behind work it could never catch up with, and a
+//! queued hash whose requester has gone (the client disconnected, the handler was dropped) is
+//! skipped rather than computed for nobody.
 
 use std::sync::Arc;
 
@@ -11,6 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret as _, SecretString};
+use service_kit::liveness::Liveness;
 use subtle::ConstantTimeEq as _;
 
 /// The longest password accepted, in bytes; longer ones are refused before any hashing
@@ -105,10 +111,25 @@ fn verify_blocking(password: &str, phc: &str) -> anyhow::Result<bool> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// The hashing queue is full: the sign-in was not attempted and may be retried shortly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password hashes are waiting")]
+pub struct Busy;
+
+/// What happened to hashes that did not run, as metrics (the counters are shared handles).
+#[derive(Debug, Clone, Default)]
+pub struct QueueStats {
+    /// Hashes refused because the queue was full.
+    pub shed: prometheus_client::metrics::counter::Counter,
+    /// Queued hashes skipped because their requester had gone.
+    pub skipped: prometheus_client::metrics::counter::Counter,
+}
+
 /// Hashes and verifies passwords on dedicated low-priority threads, `concurrency` at a time.
 #[derive(Clone)]
 pub struct Passwords {
     jobs: flume::Sender<Job>,
+    stats: QueueStats,
     /// A hash of a random password with the same parameters, verified against when the
     /// username is unknown, so that an unknown user costs exactly one hash too.
     dummy_hash: Arc<str>,
@@ -141,10 +162,11 @@ pub fn lower_priority() {
 }
 
 impl Passwords {
-    /// A hasher with `concurrency` dedicated threads (at least one). The threads end when
-    /// the last clone of the hasher is dropped.
-    pub async fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let (jobs, queue) = flume::unbounded::<Job>();
+    /// A hasher with `concurrency` dedicated threads (at least one) and room for `queue`
+    /// hashes waiting for them (at least one). The threads end when the last clone of the
+    /// hasher is dropped.
+    pub async fn new(concurrency: usize, queue: usize, stats: QueueStats) -> anyhow::Result<Self> {
+        let (jobs, queue) = flume::bounded::<Job>(queue.max(1));
         for i in 0..concurrency.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -163,6 +185,7 @@ impl Passwords {
         }
         let mut hasher = Self {
             jobs,
+            stats,
             dummy_hash: Arc::from(""),
         };
         let dummy = super::secrets::random_token();
@@ -178,11 +201,13 @@ impl Passwords {
     }
 
     /// Verifies `password` against `stored` (a PHC string), or against the dummy hash when
-    /// the user is unknown, in which case the answer is always `false`.
+    /// the user is unknown, in which case the answer is always `false`. When `requester` has
+    /// hung up by the time a thread is free, the hash is skipped (an error nobody reads).
     pub async fn verify(
         &self,
         password: &SecretString,
         stored: Option<&str>,
+        requester: Option<&Liveness>,
     ) -> anyhow::Result<bool> {
         let password = password.clone();
         let known = stored.is_some();
@@ -190,22 +215,58 @@ impl Passwords {
             .map(Arc::from)
             .unwrap_or_else(|| self.dummy_hash.clone());
         let ok = self
-            .run(move || verify_blocking(password.expose_secret(), &phc))
+            .run_for(requester.cloned(), move || {
+                verify_blocking(password.expose_secret(), &phc)
+            })
             .await?;
         Ok(ok && known)
     }
 
+    /// Counts of shed and skipped hashes since the start.
+    pub fn stats(&self) -> &QueueStats {
+        &self.stats
+    }
+
+    /// Hashes waiting for a thread now.
+    pub fn queued(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Runs `f` on a hashing thread. `Err` holding [`Busy`] when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
+        self.run_for(None, f).await
+    }
+
+    /// Runs `f` on a hashing thread for `requester`, unless it has gone by then.
+    async fn run_for<T: Send + 'static>(
+        &self,
+        requester: Option<Liveness>,
+        f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                // The requester may have gone (client disconnected): nothing to report to.
-                drop(done.send(f()));
-            }))
-            .map_err(|_| anyhow::anyhow!("the password-hashing threads have stopped"))?;
+        let stats = self.stats.clone();
+        let job: Job = Box::new(move || {
+            // The requester has gone (the handler was dropped, or the client closed the
+            // connection): nobody would read the answer.
+            if done.is_closed() || requester.is_some_and(|r| r.hung_up()) {
+                stats.skipped.inc();
+                return;
+            }
+            drop(done.send(f()));
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(flume::TrySendError::Full(_)) => {
+                self.stats.shed.inc();
+                return Err(Busy.into());
+            }
+            Err(flume::TrySendError::Disconnected(_)) => {
+                anyhow::bail!("the password-hashing threads have stopped")
+            }
+        }
         result.await.context("a password-hashing thread failed")?
     }
 }
@@ -240,23 +301,69 @@ mod tests {
 
     #[tokio::test]
     async fn verifies_exactly_as_received() {
-        let p = Passwords::new(1).await.unwrap();
+        let p = Passwords::new(1, 4, QueueStats::default()).await.unwrap();
         let hash = p.hash(&SecretString::from("pw-correct")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
-            p.verify(&SecretString::from("pw-correct"), Some(&hash))
+            p.verify(&SecretString::from("pw-correct"), Some(&hash), None)
                 .await
                 .unwrap()
         );
         assert!(
-            !p.verify(&SecretString::from("pw-correct "), Some(&hash))
+            !p.verify(&SecretString::from("pw-correct "), Some(&hash), None)
                 .await
                 .unwrap()
         );
         assert!(
-            !p.verify(&SecretString::from("pw-correct"), None)
+            !p.verify(&SecretString::from("pw-correct"), None, None)
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_gone_requesters_are_skipped() {
+        let p = Passwords::new(1, 2, QueueStats::default()).await.unwrap();
+        // Hold the only thread until released.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let p = p.clone();
+            async move { p.run(move || Ok(wait.recv().is_ok())).await }
+        });
+        while !p.jobs.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Two wait in the queue; their requesters go away.
+        let mut queued = Vec::new();
+        for _ in 0..2 {
+            let p = p.clone();
+            queued.push(tokio::spawn(async move {
+                p.verify(&SecretString::from("x"), None, None).await
+            }));
+        }
+        while p.jobs.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        // The third finds the queue full.
+        let err = p
+            .verify(&SecretString::from("x"), None, None)
+            .await
+            .unwrap_err();
+        assert!(err.downcast_ref::<Busy>().is_some(), "{err:#}");
+        assert_eq!(p.stats().shed.get(), 1);
+        for q in &queued {
+            q.abort();
+        }
+        for q in queued {
+            let _ = q.await;
+        }
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        // The two abandoned hashes are skipped, not computed.
+        while p.stats().skipped.get() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(p.verify(&SecretString::from("x"), None, None).await.is_ok());
     }
 }

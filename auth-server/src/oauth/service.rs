@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
+use service_kit::liveness::Liveness;
 
 use super::client_auth::PresentedClient;
 use super::client_cache::ClientCache;
+use super::device::{self, DeviceTokens};
 use super::error::{ErrorCode, OAuthError};
 use super::form::FormParams;
 use super::keys::{Jwks, KeyRing};
-use super::password::{MAX_PASSWORD_BYTES, Passwords};
+use super::password::{Busy, MAX_PASSWORD_BYTES, Passwords};
 use super::policy::{GrantPolicy, GrantType};
 use super::scope::ScopeSet;
 use super::secrets::{random_b64, random_token, sha256_hex, verify_sha256};
@@ -21,7 +23,7 @@ use super::tokens::{AccessClaims, MAX_TOKEN_BYTES, TokenKind, sign, verify};
 use super::username::Username;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::store::Db;
 use crate::store::clients::ClientRecord;
@@ -30,9 +32,8 @@ use crate::store::refresh::{NewFamily, Rotation};
 /// The longest refresh token looked up; ours are 43 characters.
 const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
-/// How long after a rotation a duplicate of the rotated-out token counts as the loser of a
-/// race rather than as reuse. Short: a replay after it revokes the sign-in.
-pub const CONCURRENT_REFRESH_GRACE_SECS: i64 = 2;
+/// Unknown client ids counted per address at most (in memory; see `authenticate_client`).
+const UNKNOWN_CLIENT_ADDRESSES: usize = 10_000;
 
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 const BAD_REFRESH: &str = "the refresh token is invalid, expired or revoked";
@@ -51,6 +52,10 @@ pub struct TokenResponse {
     /// A new refresh token (password and refresh grants only, §4.4.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// A device token for the browser the person signed in from (password grant only): an
+    /// extension parameter (§5.1), see [`super::device`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// An introspection response (RFC 7662 §2.2). An inactive token is exactly `{"active":false}`.
@@ -117,7 +122,15 @@ pub struct TokenService {
     audience: String,
     lifetimes: Lifetimes,
     user_throttle: ThrottlePolicy,
+    device_throttle: ThrottlePolicy,
     client_throttle: ThrottlePolicy,
+    /// Failed authentications of client ids that are not registered, per address: in
+    /// memory and bounded, never a database row keyed by what a stranger typed.
+    unknown_clients: service_kit::address_throttle::AddressThrottle,
+    devices: DeviceTokens,
+    /// Seconds after a rotation during which the rotated-out token is refused without
+    /// revoking the sign-in (0: never).
+    reuse_grace: i64,
     /// Compared against when the client is unknown, so that both cases cost one hash.
     dummy_secret_hash: String,
     client_cache: ClientCache,
@@ -138,12 +151,21 @@ impl TokenService {
                 .map(|n| n.get())
                 .unwrap_or(1)
         });
+        let device_key = db
+            .server_secret(device::KEY_NAME, device::new_key, clock.now())
+            .await?;
+        let client_throttle = settings.client_throttle();
         Ok(Self {
             throttle: Throttle::new(db.clone()),
             db,
             clock,
             keys,
-            passwords: Passwords::new(concurrency).await?,
+            passwords: Passwords::new(
+                concurrency,
+                settings.serve.password_hash_queue,
+                metrics.hashing(),
+            )
+            .await?,
             metrics,
             issuer,
             audience: settings.serve.audience.clone(),
@@ -154,7 +176,15 @@ impl TokenService {
                 refresh_max: settings.serve.refresh_max_ttl_secs,
             },
             user_throttle: settings.user_throttle(),
-            client_throttle: settings.client_throttle(),
+            device_throttle: settings.device_throttle(),
+            client_throttle,
+            unknown_clients: service_kit::address_throttle::AddressThrottle::new(
+                u32::try_from(client_throttle.max_failures).unwrap_or(u32::MAX),
+                client_throttle.window_secs,
+                UNKNOWN_CLIENT_ADDRESSES,
+            ),
+            devices: DeviceTokens::new(&device_key)?,
+            reuse_grace: settings.serve.refresh_reuse_grace_secs,
             dummy_secret_hash: sha256_hex(&random_token()),
             client_cache: ClientCache::default(),
         })
@@ -180,9 +210,17 @@ impl TokenService {
             .clone())
     }
 
-    /// Authenticates a client (RFC 6749 §2.3.1), throttling repeated failures of one client
-    /// id from one address. Unknown client, missing secret and wrong secret all give the
-    /// same `invalid_client` after the same work.
+    /// Authenticates a client (RFC 6749 §2.3.1). Unknown client, missing secret and wrong
+    /// secret all give the same `invalid_client` after the same secret comparison.
+    ///
+    /// Throttling (RFC 6749 §2.3.1: protect against brute force) never refuses the right
+    /// secret: a client's secret has 256 bits, so guessing it is hopeless anyway, and refusing
+    /// the real client because strangers guessed wrong from the same address (every visitor
+    /// behind one load balancer) would let anyone take the website down. So the secret is
+    /// checked first; only wrong secrets are counted (per registered client id and address,
+    /// in the database, shared by instances) and, past the limit, answered 429 with
+    /// `Retry-After`, with a metric per client to alert on. Client ids that are not registered
+    /// are counted in memory per address, with a bound, and never written to the database.
     pub async fn authenticate_client(
         &self,
         presented: PresentedClient,
@@ -196,28 +234,17 @@ impl TokenService {
         {
             return Ok(client);
         }
+        let address = peer.map(service_kit::address_throttle::address_key);
         let subject = format!(
             "{} {}",
             presented.client_id,
-            peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+            address.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
         );
-        // Client secrets have 256 bits, so a race between parallel guesses gains nothing:
-        // check first and count failures only, keeping the success path free of writes.
         let policy = self.client_throttle;
         let (record, counter) = self
             .db
             .client_for_authentication(&presented.client_id, &subject, policy.floor(now))
             .await?;
-        if let Err(retry_after) = Throttle::check(counter, policy, now) {
-            self.metrics.throttled("client");
-            tracing::warn!(client_id = %presented.client_id, "client authentication throttled");
-            return Err(OAuthError::throttled(
-                ErrorCode::InvalidClient,
-                "too many failed client authentications; retry later",
-                retry_after,
-            )
-            .into());
-        }
         let stored = record
             .as_ref()
             .map_or(self.dummy_secret_hash.as_str(), |c| c.secret_hash.as_str());
@@ -225,30 +252,64 @@ impl TokenService {
             .secret
             .as_ref()
             .is_some_and(|s| verify_sha256(s.expose_secret(), stored));
-        match record {
-            Some(client) if secret_ok => {
-                self.client_cache.put(peer, &client, now);
-                Ok(client)
+        let Some(client) = record else {
+            self.metrics.client_auth_failed(None);
+            tracing::warn!(client_id = ?presented.client_id.as_str(), peer = ?peer, "client authentication failed: no such client");
+            if let Some(peer) = peer
+                && let Err(retry_after) = self.unknown_clients.begin(peer, now)
+            {
+                self.metrics.throttled("client");
+                return Err(client_throttled(retry_after));
             }
-            _ => {
-                self.client_cache.forget(&presented.client_id, peer);
-                self.throttle
-                    .record_failure(SubjectKind::Client, &subject, policy, now)
-                    .await?;
-                Err(OAuthError::invalid_client().into())
+            return Err(OAuthError::invalid_client().into());
+        };
+        if secret_ok {
+            if Throttle::check(counter, policy, now).is_err() {
+                tracing::info!(client_id = ?client.client_id.as_str(), peer = ?peer, "the right client secret was accepted while wrong ones from this address are throttled");
             }
+            self.client_cache.put(peer, &client, now);
+            return Ok(client);
         }
+        self.client_cache.forget(&presented.client_id, peer);
+        self.metrics
+            .client_auth_failed(Some(client.client_id.as_str()));
+        tracing::warn!(client_id = ?client.client_id.as_str(), peer = ?peer, "client authentication failed: wrong or missing secret");
+        if let Err(retry_after) = Throttle::check(counter, policy, now) {
+            // Already over the limit: answered without another write.
+            self.metrics.throttled("client");
+            return Err(client_throttled(retry_after));
+        }
+        self.throttle
+            .record_failure(SubjectKind::Client, &subject, policy, now)
+            .await?;
+        Err(OAuthError::invalid_client().into())
     }
 
-    /// The token endpoint, after client authentication.
-    pub async fn token(&self, client: &ClientRecord, params: &FormParams) -> Result<TokenResponse> {
+    /// Deletes throttling counters whose window has ended (run on a timer).
+    pub async fn purge_expired(&self) -> anyhow::Result<u64> {
+        let window = self
+            .user_throttle
+            .window_secs
+            .max(self.client_throttle.window_secs)
+            .max(self.device_throttle.window_secs);
+        self.throttle.purge(window, self.clock.now()).await
+    }
+
+    /// The token endpoint, after client authentication. `requester` tells whether the client
+    /// is still connected, so that a password hash queued for it is skipped once it has gone.
+    pub async fn token(
+        &self,
+        client: &ClientRecord,
+        params: &FormParams,
+        requester: Option<&Liveness>,
+    ) -> Result<TokenResponse> {
         let grant: GrantType = params
             .require("grant_type", "the grant_type parameter is missing")?
             .parse()?;
         let row = client.policy.row(grant)?;
         let response = match grant {
             GrantType::ClientCredentials => self.client_credentials(client, row, params).await?,
-            GrantType::Password => self.password(client, row, params).await?,
+            GrantType::Password => self.password(client, row, params, requester).await?,
             GrantType::RefreshToken => self.refresh(client, row, params).await?,
         };
         self.metrics
@@ -277,11 +338,18 @@ impl TokenService {
     }
 
     /// RFC 6749 §4.3: the resource owner's password, checked with Argon2id under throttling.
+    ///
+    /// Which lock applies: an attempt that carries a valid device token for this user and
+    /// client (a browser the person signed in from before, see [`super::device`]) is counted
+    /// against that device's own budget and ignores the username's lock, which strangers may
+    /// have caused; any other attempt is counted against the username (RFC 6749 §4.3.2: the
+    /// server MUST protect the endpoint against brute force).
     async fn password(
         &self,
         client: &ClientRecord,
         row: &GrantPolicy,
         params: &FormParams,
+        requester: Option<&Liveness>,
     ) -> Result<TokenResponse> {
         let raw_username = params.require("username", "the username parameter is missing")?;
         let raw_password = params.require("password", "the password parameter is missing")?;
@@ -292,45 +360,82 @@ impl TokenService {
         let password = SecretString::from(raw_password);
         let Ok(username) = Username::parse_login(raw_username) else {
             // Cannot be a user; still cost one hash, like any unknown user.
-            self.passwords.verify(&password, None).await?;
+            self.passwords.verify(&password, None, requester).await?;
+            tracing::warn!(username_hash = %self.devices.pseudonym(raw_username), "sign-in failed: no such user");
             return Err(OAuthError::invalid_grant(BAD_CREDENTIALS).into());
         };
         let now = self.clock.now();
-        let attempt = match self
-            .throttle
-            .begin(
-                SubjectKind::User,
-                username.as_str(),
-                self.user_throttle,
-                now,
-            )
-            .await?
-        {
+        let device_id = params.get("device_token").and_then(|token| {
+            self.devices
+                .verify(token, username.as_str(), client.client_id.as_str(), now)
+        });
+        let (kind, subject, policy) = match &device_id {
+            Some(id) => (SubjectKind::Device, id.as_str(), self.device_throttle),
+            None => (SubjectKind::User, username.as_str(), self.user_throttle),
+        };
+        let attempt = match self.throttle.begin(kind, subject, policy, now).await? {
             Ok(attempt) => attempt,
             Err(retry_after) => {
-                self.metrics.throttled("user");
-                tracing::warn!(username = %username, "sign-in throttled");
+                self.metrics.throttled(kind.as_str());
+                tracing::warn!(username_hash = %self.devices.pseudonym(username.as_str()), kind = kind.as_str(), "sign-in throttled");
+                let description = match kind {
+                    SubjectKind::Device => {
+                        "too many failed sign-in attempts from this device; try again later"
+                    }
+                    _ => "too many failed sign-in attempts for this account; try again later",
+                };
                 return Err(OAuthError::throttled(
                     ErrorCode::InvalidGrant,
-                    "too many failed sign-in attempts for this account; try again later",
+                    description,
                     retry_after,
                 )
                 .into());
             }
         };
-        let user = self.db.user(&username).await?;
-        let verified = self
-            .passwords
-            .verify(&password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
-        let Some(user) = user.filter(|u| verified && !u.disabled) else {
-            self.throttle.failed(attempt);
-            return Err(OAuthError::invalid_grant(BAD_CREDENTIALS).into());
+        let checked = async {
+            let user = self.db.user(&username).await?;
+            let verified = self
+                .passwords
+                .verify(
+                    &password,
+                    user.as_ref().map(|u| u.password_hash.as_str()),
+                    requester,
+                )
+                .await?;
+            anyhow::Ok((user, verified))
+        }
+        .await;
+        let (user, verified) = match checked {
+            Ok(found) => found,
+            Err(e) => {
+                // Nothing was checked: the attempt counts for nothing.
+                self.throttle.abandoned(attempt).await?;
+                return Err(if e.downcast_ref::<Busy>().is_some() {
+                    Error::Overloaded
+                } else {
+                    e.into()
+                });
+            }
         };
-        self.throttle
-            .succeeded(attempt, self.user_throttle, now)
-            .await?;
-        tracing::info!(username = %user.username, client_id = %client.client_id, "user signed in");
+        let user = match user {
+            Some(u) if verified && !u.disabled => u,
+            other => {
+                self.throttle.failed(attempt);
+                // A username that exists is logged as such; anything else only as a keyed hash,
+                // since it may be a password typed into the wrong box.
+                match &other {
+                    Some(u) => {
+                        tracing::warn!(username = ?u.username.as_str(), known_device = device_id.is_some(), "sign-in failed: wrong password or disabled account")
+                    }
+                    None => {
+                        tracing::warn!(username_hash = %self.devices.pseudonym(username.as_str()), "sign-in failed: no such user")
+                    }
+                }
+                return Err(OAuthError::invalid_grant(BAD_CREDENTIALS).into());
+            }
+        };
+        self.throttle.succeeded(attempt).await?;
+        tracing::info!(username = ?user.username.as_str(), client_id = ?client.client_id.as_str(), known_device = device_id.is_some(), "user signed in");
 
         let family_id = random_b64(16);
         let refresh_token = random_token();
@@ -347,6 +452,12 @@ impl TokenService {
                 token_expires_at: (now + self.lifetimes.refresh_idle).min(family_expires),
             })
             .await?;
+        let device_token = self.devices.issue(
+            device_id.as_deref(),
+            user.username.as_str(),
+            client.client_id.as_str(),
+            now,
+        )?;
         let claims = self.claims(
             TokenKind::User,
             user.username.as_str(),
@@ -355,7 +466,9 @@ impl TokenService {
             Some(family_id),
             now,
         );
-        self.respond(claims, Some(refresh_token)).await
+        let mut response = self.respond(claims, Some(refresh_token)).await?;
+        response.device_token = Some(device_token);
+        Ok(response)
     }
 
     /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
@@ -363,9 +476,10 @@ impl TokenService {
     /// Concurrency policy, strict one-winner: when the same refresh token arrives several
     /// times at once, a compare-and-set on the family's generation lets exactly one request
     /// rotate it; the others get `invalid_grant` and the family lives on with the winner's
-    /// new token. A duplicate that arrives within [`CONCURRENT_REFRESH_GRACE_SECS`] after the
-    /// rotation it lost is treated the same way; any later presentation of a rotated-out
-    /// token is reuse, and revokes the whole family.
+    /// new token. A duplicate that arrives within the reuse grace (`--refresh-reuse-grace-secs`,
+    /// default 2 s) after the rotation it lost is treated the same way; any later presentation
+    /// of a rotated-out token, or any at all with a grace of 0, is reuse, and revokes the
+    /// whole family.
     async fn refresh(
         &self,
         client: &ClientRecord,
@@ -390,13 +504,14 @@ impl TokenService {
             return Err(OAuthError::invalid_grant(BAD_REFRESH).into());
         }
         if found.token_generation < found.family_generation {
-            if found.token_generation + 1 == found.family_generation
-                && self
-                    .db
+            let rotated_at = if found.token_generation + 1 == found.family_generation {
+                self.db
                     .rotated_at(&found.family_id, found.family_generation)
                     .await?
-                    .is_some_and(|at| now - at <= CONCURRENT_REFRESH_GRACE_SECS)
-            {
+            } else {
+                None
+            };
+            if within_reuse_grace(rotated_at, now, self.reuse_grace) {
                 // The loser of a race with the request that rotated this very token.
                 return Err(OAuthError::invalid_grant(BAD_REFRESH).into());
             }
@@ -404,7 +519,7 @@ impl TokenService {
                 .revoke_family(&found.family_id, now, "reuse_detected")
                 .await?;
             self.metrics.refresh_reuse();
-            tracing::warn!(username = %found.username, client_id = %found.client_id, "refresh token reuse detected; sign-in revoked");
+            tracing::warn!(username = ?found.username, client_id = ?found.client_id, "refresh token reuse detected; sign-in revoked");
             return Err(OAuthError::invalid_grant(BAD_REFRESH).into());
         }
         if now >= found.token_expires_at {
@@ -493,6 +608,7 @@ impl TokenService {
             expires_in: claims.exp - claims.iat,
             scope: claims.scope,
             refresh_token,
+            device_token: None,
         })
     }
 
@@ -511,7 +627,7 @@ impl TokenService {
                 self.db
                     .revoke_family(&found.family_id, now, "revoked")
                     .await?;
-                tracing::info!(client_id = %client.client_id, "refresh token revoked");
+                tracing::info!(client_id = ?client.client_id.as_str(), "refresh token revoked");
             }
             return Ok(());
         }
@@ -521,7 +637,7 @@ impl TokenService {
             self.db
                 .deny_access_token(&claims.jti, claims.exp, now)
                 .await?;
-            tracing::info!(client_id = %client.client_id, "access token revoked");
+            tracing::info!(client_id = ?client.client_id.as_str(), "access token revoked");
         }
         Ok(())
     }
@@ -596,6 +712,24 @@ impl TokenService {
     }
 }
 
+/// A 429 `invalid_client` with `Retry-After`: wrong client secrets from one address.
+fn client_throttled(retry_after: i64) -> Error {
+    OAuthError::throttled(
+        ErrorCode::InvalidClient,
+        "too many failed client authentications; retry later",
+        retry_after,
+    )
+    .into()
+}
+
+/// Whether a rotated-out refresh token presented at `now` is the loser of a race with the
+/// rotation made at `rotated_at` (refused, the sign-in kept) rather than reuse (the sign-in
+/// revoked): only within `grace` seconds of the rotation that replaced it, never with a grace
+/// of 0. `rotated_at` is `None` when the token is older than the one rotated last.
+pub fn within_reuse_grace(rotated_at: Option<i64>, now: i64, grace: i64) -> bool {
+    grace > 0 && rotated_at.is_some_and(|at| now - at <= grace)
+}
+
 /// The `scope` parameter, parsed; `None` when absent or empty (§3.2, §3.3).
 fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> {
     params
@@ -603,4 +737,20 @@ fn requested_scope(params: &FormParams) -> Result<Option<ScopeSet>, OAuthError> 
         .map(ScopeSet::parse)
         .transpose()
         .map_err(OAuthError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_reuse_grace;
+
+    #[test]
+    fn the_reuse_grace_forgives_only_the_token_rotated_last_and_only_briefly() {
+        assert!(within_reuse_grace(Some(100), 100, 2));
+        assert!(within_reuse_grace(Some(100), 102, 2));
+        assert!(!within_reuse_grace(Some(100), 103, 2));
+        assert!(!within_reuse_grace(None, 100, 2));
+        // 0 is strict: any presentation of a rotated-out token is reuse.
+        assert!(!within_reuse_grace(Some(100), 100, 0));
+        assert!(within_reuse_grace(Some(100), 130, 30));
+    }
 }

@@ -1,8 +1,11 @@
 //! Throttling of failed authentications, with its state in the database so that it holds
 //! across instances (RFC 6749 §2.3.1 and §4.3.2: "MUST protect ... against brute force").
 //!
-//! A subject (a username, or a client id from one address) has a counter over a fixed
-//! window. For sign-ins, each attempt is counted *before* the password is checked, with one
+//! A subject (a username; a browser the user signed in from before, by its device id; or a
+//! registered client id from one address) has a counter over a fixed window. Rows are only
+//! ever keyed by something that exists: client ids that are not registered are counted in
+//! memory (`service_kit::address_throttle`), and expired rows are purged on a timer
+//! ([`Throttle::purge`]). For sign-ins, each attempt is counted *before* the password is checked, with one
 //! atomic upsert, so 50 parallel guesses are all counted and at most the allowed number get
 //! checked. A success resets the counter. Once the counter is over the limit every attempt is
 //! refused, even with the right password, until the window that began with the first failure
@@ -14,8 +17,10 @@ use crate::store::throttle::Counter;
 /// What is throttled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubjectKind {
-    /// Sign-ins of one username.
+    /// Sign-ins of one username from browsers it has not signed in from before.
     User,
+    /// Sign-ins from one browser where the user signed in before (its device id).
+    Device,
     /// Authentications of one client id from one address.
     Client,
 }
@@ -25,6 +30,7 @@ impl SubjectKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
+            Self::Device => "device",
             Self::Client => "client",
         }
     }
@@ -94,20 +100,30 @@ impl Throttle {
     }
 
     /// The credentials were right: reset the subject's counter.
-    pub async fn succeeded(
-        &self,
-        attempt: Attempt,
-        policy: ThrottlePolicy,
-        now: i64,
-    ) -> anyhow::Result<()> {
+    pub async fn succeeded(&self, attempt: Attempt) -> anyhow::Result<()> {
         self.db
-            .reset_attempts(attempt.kind.as_str(), &attempt.subject, policy.floor(now))
+            .reset_attempts(attempt.kind.as_str(), &attempt.subject)
             .await
     }
 
-    /// The credentials were wrong: the counted attempt stays counted.
+    /// The credentials were wrong: the counted attempt stays counted (the caller logs it,
+    /// naming the subject only in a form safe to log).
     pub fn failed(&self, attempt: Attempt) {
-        tracing::warn!(kind = attempt.kind.as_str(), subject = %attempt.subject, "authentication failed");
+        drop(attempt);
+    }
+
+    /// The credentials could not be checked (the server was too busy): the attempt is taken
+    /// back, so that a refusal that changed nothing counts for nothing.
+    pub async fn abandoned(&self, attempt: Attempt) -> anyhow::Result<()> {
+        self.db
+            .uncount_attempt(attempt.kind.as_str(), &attempt.subject)
+            .await
+    }
+
+    /// Deletes every counter whose window ended before `now` under the longest `window_secs`;
+    /// returns how many. Run on a timer, so that rows never outlive their use.
+    pub async fn purge(&self, window_secs: i64, now: i64) -> anyhow::Result<u64> {
+        self.db.purge_attempts(now - window_secs).await
     }
 
     /// For subjects whose guesses cannot usefully race (256-bit client secrets): `Err(seconds)`
@@ -133,7 +149,6 @@ impl Throttle {
         self.db
             .count_attempt(kind.as_str(), subject, now, policy.floor(now))
             .await?;
-        tracing::warn!(kind = kind.as_str(), subject, "authentication failed");
         Ok(())
     }
 }

@@ -8,8 +8,9 @@ mod token;
 
 use actix_web::web;
 
-/// Registers every route of the auth server.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route of the auth server; `/metrics` only when `metrics_here` (else it is
+/// served on its own address, `--metrics-bind`).
+pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
     cfg.service(
         web::resource("/oauth/token")
             .route(web::post().to(token::token))
@@ -31,6 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
     .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz))
-    .route("/metrics", web::get().to(health::metrics));
+    .route("/readyz", web::get().to(health::readyz));
+    if metrics_here {
+        cfg.route("/metrics", web::get().to(health::metrics));
+    }
 }

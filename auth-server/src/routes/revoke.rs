@@ -16,7 +16,7 @@ pub async fn revoke(
         let (params, presented) = read_request(&req, payload).await?;
         let client = state
             .tokens
-            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .authenticate_client(presented, state.client_address(&req))
             .await?;
         state.tokens.revoke(&client, &params).await
     }
@@ -41,7 +41,7 @@ pub async fn introspect(
         let (params, presented) = read_request(&req, payload).await?;
         let client = state
             .tokens
-            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .authenticate_client(presented, state.client_address(&req))
             .await?;
         state.tokens.introspect(&client, &params).await
     }

@@ -16,9 +16,10 @@ pub async fn token(
         let (params, presented) = read_request(&req, payload).await?;
         let client = state
             .tokens
-            .authenticate_client(presented, req.peer_addr().map(|a| a.ip()))
+            .authenticate_client(presented, state.client_address(&req))
             .await?;
-        state.tokens.token(&client, &params).await
+        let requester = req.conn_data::<service_kit::liveness::Liveness>();
+        state.tokens.token(&client, &params, requester).await
     }
     .await;
     match result {

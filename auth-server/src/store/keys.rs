@@ -23,6 +23,42 @@ pub struct KeyRow {
 }
 
 impl Db {
+    /// The private key as it is written to the database: sealed when a key-encryption key
+    /// is configured.
+    fn stored_private_key(&self, key: &NewKey) -> anyhow::Result<String> {
+        crate::at_rest::seal(self.kek(), &key.kid, &key.private_pkcs8_b64)
+    }
+
+    /// Seals every private key still stored in plain text (a database written before the
+    /// key-encryption key was configured); returns how many. Does nothing without a KEK.
+    pub async fn seal_plain_keys(&self) -> anyhow::Result<usize> {
+        let Some(kek) = self.kek() else {
+            return Ok(0);
+        };
+        let rows = sqlx::query("SELECT kid, private_key FROM signing_keys")
+            .fetch_all(self.pool())
+            .await?;
+        let mut sealed = 0;
+        for row in rows {
+            let kid: String = row.try_get("kid")?;
+            let stored: String = row.try_get("private_key")?;
+            if crate::at_rest::is_sealed(&stored) {
+                continue;
+            }
+            // Guarded by the old value, so two instances starting at once seal it once.
+            sqlx::query(
+                "UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3",
+            )
+            .bind(kek.seal(&kid, &stored)?)
+            .bind(&kid)
+            .bind(&stored)
+            .execute(self.pool())
+            .await?;
+            sealed += 1;
+        }
+        Ok(sealed)
+    }
+
     /// Stores a new key as active.
     pub async fn insert_key(&self, key: &NewKey, algorithm: &str, now: i64) -> anyhow::Result<()> {
         sqlx::query(
@@ -31,7 +67,7 @@ impl Db {
         )
         .bind(&key.kid)
         .bind(algorithm)
-        .bind(&key.private_pkcs8_b64)
+        .bind(self.stored_private_key(key)?)
         .bind(&key.public_x)
         .bind(now)
         .execute(self.pool())
@@ -52,7 +88,7 @@ impl Db {
         )
         .bind(&key.kid)
         .bind(algorithm)
-        .bind(&key.private_pkcs8_b64)
+        .bind(self.stored_private_key(key)?)
         .bind(&key.public_x)
         .bind(now)
         .execute(&mut *tx)
@@ -71,10 +107,12 @@ impl Db {
         .await?;
         rows.iter()
             .map(|r| {
+                let kid: String = r.try_get("kid")?;
+                let stored: String = r.try_get("private_key")?;
                 Ok(KeyRow {
-                    kid: r.try_get("kid")?,
+                    private_key: crate::at_rest::open(self.kek(), &kid, &stored)?,
+                    kid,
                     algorithm: r.try_get("algorithm")?,
-                    private_key: r.try_get("private_key")?,
                     public_key: r.try_get("public_key")?,
                     created_at: r.try_get("created_at")?,
                     retired_at: r.try_get("retired_at")?,

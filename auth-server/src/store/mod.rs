@@ -5,6 +5,7 @@ pub mod clients;
 pub mod keys;
 pub mod refresh;
 pub mod rotations;
+pub mod secrets;
 pub mod throttle;
 pub mod users;
 
@@ -23,6 +24,7 @@ pub struct Db {
     backend: Backend,
     local: Option<LocalReads>,
     rotations: Option<rotations::RotationWriter>,
+    kek: Option<crate::at_rest::KeyEncryptionKey>,
 }
 
 impl Db {
@@ -43,7 +45,19 @@ impl Db {
             backend,
             local,
             rotations,
+            kek: None,
         })
+    }
+
+    /// Seals the server's secrets with `kek` from now on (see [`crate::at_rest`]).
+    pub fn with_key_encryption(mut self, kek: Option<crate::at_rest::KeyEncryptionKey>) -> Self {
+        self.kek = kek;
+        self
+    }
+
+    /// The key-encryption key, if one is configured.
+    pub(crate) fn kek(&self) -> Option<&crate::at_rest::KeyEncryptionKey> {
+        self.kek.as_ref()
     }
 
     /// Applies the embedded migrations.

@@ -68,20 +68,44 @@ impl Db {
         .transpose()
     }
 
-    /// Forgets the counter of `(kind, subject)` (after a success), and every counter whose
-    /// window ended at or before `window_floor` (housekeeping).
-    pub async fn reset_attempts(
-        &self,
-        kind: &str,
-        subject: &str,
-        window_floor: i64,
-    ) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM auth_throttle WHERE (subject_kind = $1 AND subject = $2) OR window_start <= $3")
+    /// Forgets the counter of `(kind, subject)` (after a success).
+    pub async fn reset_attempts(&self, kind: &str, subject: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM auth_throttle WHERE subject_kind = $1 AND subject = $2")
             .bind(kind)
             .bind(subject)
-            .bind(window_floor)
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Takes back one attempt of `(kind, subject)` that was counted but never checked.
+    pub async fn uncount_attempt(&self, kind: &str, subject: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE auth_throttle SET failures = failures - 1 \
+             WHERE subject_kind = $1 AND subject = $2 AND failures > 0",
+        )
+        .bind(kind)
+        .bind(subject)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes every counter whose window began at or before `window_floor`; returns how many.
+    pub async fn purge_attempts(&self, window_floor: i64) -> anyhow::Result<u64> {
+        let purged = sqlx::query("DELETE FROM auth_throttle WHERE window_start <= $1")
+            .bind(window_floor)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(purged)
+    }
+
+    /// Counters stored now, of any kind (for tests and operators).
+    pub async fn throttle_rows(&self) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM auth_throttle")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
     }
 }
