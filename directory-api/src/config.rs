@@ -167,3 +167,44 @@ impl Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_http_issuer_is_refused_unless_it_is_on_loopback() {
+        let bind: SocketAddr = ([127, 0, 0, 1], 0).into();
+        for issuer in [
+            "http://127.0.0.1:8082",
+            "http://localhost:8082",
+            "http://[::1]:8082",
+            "https://auth.example.ac.uk",
+        ] {
+            assert!(
+                Settings::new("sqlite::memory:", bind, issuer)
+                    .validate()
+                    .is_ok(),
+                "{issuer}"
+            );
+        }
+        let err = Settings::new("sqlite::memory:", bind, "http://auth.example.ac.uk")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"http://auth.example.ac.uk\""), "{err}");
+        assert!(err.contains("not loopback"), "{err}");
+    }
+
+    #[test]
+    fn metrics_bind_is_a_serve_flag_unset_by_default() {
+        let cli =
+            Cli::try_parse_from(["directory-api", "serve", "--metrics-bind", "127.0.0.1:9181"])
+                .unwrap();
+        let Command::Serve(serve) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(serve.metrics_bind, Some(([127, 0, 0, 1], 9181).into()));
+        assert_eq!(ServeArgs::default().metrics_bind, None);
+    }
+}

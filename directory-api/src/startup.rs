@@ -103,9 +103,8 @@ impl Application {
             .serve
             .metrics_bind
             .map(|bind| {
-                MetricsServer::bind(bind, metrics.encoder()).map_err(|e| {
-                    anyhow::anyhow!("cannot listen for metrics on {bind}: {e}")
-                })
+                MetricsServer::bind(bind, metrics.encoder())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {bind}: {e}"))
             })
             .transpose()?;
         let metrics_on_main = metrics_server.is_none();
@@ -148,7 +147,7 @@ impl Application {
                             .get::<TokenKind>()
                             .map_or("none", |k| k.as_str());
                         let elapsed = start.elapsed();
-                        metrics.observe(&route, &method, status, kind, elapsed.as_secs_f64());
+                        metrics.observe(&route, method, status, kind, elapsed.as_secs_f64());
                         tracing::debug!(%method, %route, status, token_kind = kind, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }

@@ -94,7 +94,13 @@ async fn h01_a_record_stays_findable_by_every_searchable_field_after_every_kind_
     .await;
 
     // Staff fields with her own token: first the bio alone, which is not searchable.
-    patch_ok(&s, id, &alice, json!({"bio": "Alice now writes about passkeys."})).await;
+    patch_ok(
+        &s,
+        id,
+        &alice,
+        json!({"bio": "Alice now writes about passkeys."}),
+    )
+    .await;
     assert_found_by(
         &s,
         &reader,
@@ -184,7 +190,8 @@ async fn h01_a_record_stays_findable_by_every_searchable_field_after_every_kind_
 /// A copy of the API's SQLite migrations up to `last` (what a database created by an
 /// earlier release has applied).
 fn sqlite_migrations_up_to(last: u32) -> tempfile::TempDir {
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("directory-api/migrations/sqlite");
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("directory-api/migrations/sqlite");
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&source).unwrap() {
         let path = entry.unwrap().path();
@@ -212,7 +219,9 @@ async fn h01_a_sqlite_search_index_damaged_by_the_old_triggers_is_rebuilt_by_the
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
         .unwrap()
         .create_if_missing(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
     sqlx::migrate::Migrator::new(old.path())
         .await
         .unwrap()
@@ -220,9 +229,24 @@ async fn h01_a_sqlite_search_index_damaged_by_the_old_triggers_is_rebuilt_by_the
         .await
         .unwrap();
     for (username, name, title, interests) in [
-        ("ajohnson", "Dr Alice Johnson", "Senior Lecturer in Cyber Security", "usable security"),
-        ("bokafor", "Ben Okafor", "Lecturer in Physical Chemistry", "spectroscopy"),
-        ("cretired", "Carol Quennell", "Emeritus Professor", "palaeography"),
+        (
+            "ajohnson",
+            "Dr Alice Johnson",
+            "Senior Lecturer in Cyber Security",
+            "usable security",
+        ),
+        (
+            "bokafor",
+            "Ben Okafor",
+            "Lecturer in Physical Chemistry",
+            "spectroscopy",
+        ),
+        (
+            "cretired",
+            "Carol Quennell",
+            "Emeritus Professor",
+            "palaeography",
+        ),
     ] {
         sqlx::query(
             "INSERT INTO staff (username, display_name, job_title, department, email, \
@@ -238,15 +262,19 @@ async fn h01_a_sqlite_search_index_damaged_by_the_old_triggers_is_rebuilt_by_the
         .await
         .unwrap();
     }
-    sqlx::query("UPDATE staff SET bio = 'edited', version = version + 1 WHERE username = 'ajohnson'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE staff SET retired_at = $1, version = version + 1 WHERE username = 'cretired'")
-        .bind(now)
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE staff SET bio = 'edited', version = version + 1 WHERE username = 'ajohnson'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE staff SET retired_at = $1, version = version + 1 WHERE username = 'cretired'",
+    )
+    .bind(now)
+    .execute(&mut conn)
+    .await
+    .unwrap();
     let indexed = |word: &'static str| {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM staff_fts WHERE staff_fts MATCH $1")
             .bind(word)
@@ -347,8 +375,18 @@ async fn h10_if_match_star_on_a_patch_is_refused_with_428_asking_for_the_records
 
     for (who, token) in [("alice", &alice), ("hr", &hr)] {
         for value in ["*", " * ", &format!("{etag}, *"), &format!("*, {etag}")] {
-            let r = patch(&s, id, Some(token), Some(value), json!({"bio": "overwritten"})).await;
-            assert!(header(&r, "etag").is_none(), "{who} {value:?}: no ETag to copy");
+            let r = patch(
+                &s,
+                id,
+                Some(token),
+                Some(value),
+                json!({"bio": "overwritten"}),
+            )
+            .await;
+            assert!(
+                header(&r, "etag").is_none(),
+                "{who} {value:?}: no ETag to copy"
+            );
             assert_eq!(header(&r, "cache-control"), Some("no-store"));
             let problem = assert_problem(r, 428, "precondition_required").await;
             assert_eq!(problem["type"], missing["type"], "{who} {value:?}");
@@ -560,7 +598,9 @@ async fn fake_issuer(
         Metadata::JwksElsewhere => {
             json!({"issuer": issuer, "jwks_uri": format!("{other}/jwks.json")})
         }
-        Metadata::OtherIssuer => json!({"issuer": other, "jwks_uri": format!("{issuer}/jwks.json")}),
+        Metadata::OtherIssuer => {
+            json!({"issuer": other, "jwks_uri": format!("{issuer}/jwks.json")})
+        }
     }
     .to_string();
     let jwks = key.jwks.clone();
@@ -610,8 +650,16 @@ async fn h11_keys_are_fetched_from_a_jwks_uri_on_the_issuers_own_origin() {
     let (issuer, issuer_seen, other_seen) = fake_issuer(&key, Metadata::OwnJwks).await;
     let now = directory_api::clock::SystemClock.now();
     let api = start_api(&issuer, now, |_| {}).await;
-    assert_eq!(read_with(&api, &key.token(&issuer, now)).await.status(), 200);
-    assert!(issuer_seen.lock().unwrap().contains(&"/jwks.json".to_owned()));
+    assert_eq!(
+        read_with(&api, &key.token(&issuer, now)).await.status(),
+        200
+    );
+    assert!(
+        issuer_seen
+            .lock()
+            .unwrap()
+            .contains(&"/jwks.json".to_owned())
+    );
     assert!(other_seen.lock().unwrap().is_empty());
 }
 
@@ -675,7 +723,7 @@ async fn h02_invented_methods_and_unknown_paths_leave_the_apis_metrics_bounded()
     let s = TestStack::start().await;
     let id = s.staff_id(ALICE.0).await;
     let invented = |i: usize| {
-        let name = if i % 10 == 0 {
+        let name = if i.is_multiple_of(10) {
             format!("LONGINVENTED{}{i}", "Q".repeat(500))
         } else {
             format!("XYZINVENTED{i:03}")
@@ -695,28 +743,52 @@ async fn h02_invented_methods_and_unknown_paths_leave_the_apis_metrics_bounded()
         _ => unknown_path(i),
     };
     for i in 0..3 {
-        s.http.request(invented(1000 + i), s.api_url(&targets(i))).send().await.unwrap();
+        s.http
+            .request(invented(1000 + i), s.api_url(&targets(i)))
+            .send()
+            .await
+            .unwrap();
     }
-    s.http.get(s.api_url(&unknown_path(0))).send().await.unwrap();
+    s.http
+        .get(s.api_url(&unknown_path(0)))
+        .send()
+        .await
+        .unwrap();
     let before = text_of(&s.http, &s.api_url("/metrics")).await;
 
     for i in 0..300 {
-        let r = s.http.request(invented(i), s.api_url(&targets(i))).send().await.unwrap();
+        let r = s
+            .http
+            .request(invented(i), s.api_url(&targets(i)))
+            .send()
+            .await
+            .unwrap();
         assert!(
             r.status() == 404 || r.status() == 405 || r.status() == 400,
             "{}",
             r.status()
         );
-        let r = s.http.get(s.api_url(&unknown_path(i))).send().await.unwrap();
+        let r = s
+            .http
+            .get(s.api_url(&unknown_path(i)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
     }
     let after = text_of(&s.http, &s.api_url("/metrics")).await;
 
     assert!(after.contains("method=\"other\""), "{after}");
     assert!(after.contains("route=\"unmatched\""), "{after}");
-    assert!(after.contains("route=\"/staff/{id}\",method=\"other\",status=\"405\""), "{after}");
+    assert!(
+        after.contains("route=\"/staff/{id}\",method=\"other\",status=\"405\""),
+        "{after}"
+    );
     for invented_text in ["XYZINVENTED", "LONGINVENTED", "nothere"] {
-        assert!(!after.contains(invented_text), "{invented_text} became a label");
+        assert!(
+            !after.contains(invented_text),
+            "{invented_text} became a label"
+        );
     }
     // The second scrape adds one series at most (GET /metrics itself, counted after the first).
     assert!(
@@ -737,7 +809,10 @@ async fn h02_invented_methods_and_unknown_paths_leave_the_apis_metrics_bounded()
 #[tokio::test]
 async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_answers_404() {
     let s = TestStack::start().await;
-    assert_eq!(s.api.metrics_address, None, "unset: /metrics stays on the main address");
+    assert_eq!(
+        s.api.metrics_address, None,
+        "unset: /metrics stays on the main address"
+    );
     assert!(!text_of(&s.http, &s.api_url("/metrics")).await.is_empty());
 
     let now = s.api.clock.now();
@@ -747,7 +822,12 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
     .await;
     let metrics: SocketAddr = api.metrics_address.expect("a metrics address");
     assert_ne!(format!("http://{metrics}"), api.base);
-    let r = s.http.get(format!("{}/metrics", api.base)).send().await.unwrap();
+    let r = s
+        .http
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap();
     assert_problem(r, 404, "not_found").await;
     let reader = s.web_app_token().await;
     let r = s
@@ -759,7 +839,12 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
         .unwrap();
     assert_eq!(r.status(), 200);
 
-    let r = s.http.get(format!("http://{metrics}/metrics")).send().await.unwrap();
+    let r = s
+        .http
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         header(&r, "content-type")
@@ -767,11 +852,22 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
             .starts_with("application/openmetrics-text"),
     );
     let text = r.text().await.unwrap();
-    assert!(text.contains("route=\"unmatched\",method=\"GET\",status=\"404\""), "{text}");
-    assert!(text.contains("route=\"/staff\",method=\"GET\",status=\"200\""), "{text}");
+    assert!(
+        text.contains("route=\"unmatched\",method=\"GET\",status=\"404\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/staff\",method=\"GET\",status=\"200\""),
+        "{text}"
+    );
     // The metrics listener serves nothing else.
     for path in ["/staff", "/healthz", "/"] {
-        let r = s.http.get(format!("http://{metrics}{path}")).send().await.unwrap();
+        let r = s
+            .http
+            .get(format!("http://{metrics}{path}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
 
@@ -779,7 +875,10 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
     api.stop().await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(metrics).await.is_ok() {
-        assert!(Instant::now() < deadline, "the metrics listener outlived the API");
+        assert!(
+            Instant::now() < deadline,
+            "the metrics listener outlived the API"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
