@@ -71,7 +71,8 @@ pub struct ServeArgs {
     pub bind: SocketAddr,
 
     /// The authorization server whose tokens are accepted (its issuer identifier; its
-    /// metadata and keys are found under it).
+    /// metadata and keys are found under it). `https://`, or `http://` on a loopback host
+    /// only (127.0.0.0/8, [::1], localhost): the service refuses to start otherwise.
     #[arg(long, env = "API_ISSUER", default_value = DEFAULT_ISSUER)]
     pub issuer: String,
 
@@ -95,6 +96,11 @@ pub struct ServeArgs {
     /// load balancers stop sending requests before the listener closes; 0 stops at once.
     #[arg(long, env = "API_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
     pub shutdown_drain_secs: u64,
+
+    /// Serve `/metrics` only on this address (a scrape network apart from the public one);
+    /// the main address then answers 404 for it. Unset: `/metrics` on the main address.
+    #[arg(long, env = "API_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for ServeArgs {
@@ -107,6 +113,7 @@ impl Default for ServeArgs {
             jwks_max_age_secs: 300,
             workers: None,
             shutdown_drain_secs: 0,
+            metrics_bind: None,
         }
     }
 }
@@ -147,6 +154,8 @@ impl Settings {
                 && !issuer.ends_with('/'),
             "the issuer must be an http(s) URL with no query, fragment or trailing slash (got {issuer:?})"
         );
+        // Whoever answers for the issuer can sign any token: https, or http on loopback only.
+        service_kit::issuer::check_issuer(issuer)?;
         anyhow::ensure!(
             !self.serve.audience.trim().is_empty(),
             "the audience must not be empty"
@@ -156,5 +165,46 @@ impl Settings {
             "the JWKS refetch interval must be positive"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_http_issuer_is_refused_unless_it_is_on_loopback() {
+        let bind: SocketAddr = ([127, 0, 0, 1], 0).into();
+        for issuer in [
+            "http://127.0.0.1:8082",
+            "http://localhost:8082",
+            "http://[::1]:8082",
+            "https://auth.example.ac.uk",
+        ] {
+            assert!(
+                Settings::new("sqlite::memory:", bind, issuer)
+                    .validate()
+                    .is_ok(),
+                "{issuer}"
+            );
+        }
+        let err = Settings::new("sqlite::memory:", bind, "http://auth.example.ac.uk")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"http://auth.example.ac.uk\""), "{err}");
+        assert!(err.contains("not loopback"), "{err}");
+    }
+
+    #[test]
+    fn metrics_bind_is_a_serve_flag_unset_by_default() {
+        let cli =
+            Cli::try_parse_from(["directory-api", "serve", "--metrics-bind", "127.0.0.1:9181"])
+                .unwrap();
+        let Command::Serve(serve) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(serve.metrics_bind, Some(([127, 0, 0, 1], 9181).into()));
+        assert_eq!(ServeArgs::default().metrics_bind, None);
     }
 }

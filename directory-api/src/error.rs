@@ -71,6 +71,12 @@ pub enum ApiError {
     /// 428: PATCH without `If-Match` (RFC 6585 §3).
     #[error("precondition required")]
     PreconditionRequired,
+    /// 428, the same problem as [`ApiError::PreconditionRequired`]: PATCH with `If-Match: *`,
+    /// which any existing record meets (RFC 9110 §13.1.1), so it would skip the lost-update
+    /// check; the record's own ETag is asked for instead. The current ETag is not sent back:
+    /// a client that copied it blindly would overwrite what it never read.
+    #[error("If-Match: * is not accepted")]
+    WildcardIfMatch,
     /// 503 with `Retry-After`: the signing keys cannot be had, or the database is down. The
     /// cause is logged, not shown.
     #[error("service unavailable")]
@@ -133,7 +139,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PreconditionRequired => "precondition_required",
+            Self::PreconditionRequired | Self::WildcardIfMatch => "precondition_required",
             Self::Unavailable(_) => "unavailable",
             Self::Unexpected(_) => "internal_error",
         }
@@ -175,6 +181,10 @@ impl ApiError {
                 "Precondition Required",
                 "send If-Match with the ETag of the record you read, so that a concurrent change is not overwritten".into(),
             ),
+            Self::WildcardIfMatch => (
+                "Precondition Required",
+                "If-Match: * is not accepted: it matches any version, so a concurrent change would be overwritten; send If-Match with the record's ETag, as read with GET /staff/{id}".into(),
+            ),
             Self::Unavailable(_) => ("Service Unavailable", "the service cannot answer right now; retry shortly".into()),
             Self::Unexpected(_) => ("Internal Server Error", "the server could not complete the request".into()),
         }
@@ -188,6 +198,7 @@ impl ApiError {
             | Self::UnsupportedMediaType
             | Self::PreconditionFailed(_)
             | Self::PreconditionRequired
+            | Self::WildcardIfMatch
             | Self::Unavailable(_)
             | Self::Unexpected(_) => "about:blank".into(),
             other => format!("urn:staff-directory:problem:{}", other.code()),
@@ -228,7 +239,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PreconditionRequired | Self::WildcardIfMatch => StatusCode::PRECONDITION_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -339,6 +350,13 @@ mod tests {
             412
         );
         assert_eq!(ApiError::PreconditionRequired.status_code(), 428);
+        let wildcard = ApiError::WildcardIfMatch.error_response();
+        assert_eq!(wildcard.status(), 428);
+        assert!(header(&wildcard, header::ETAG).is_none());
+        assert_eq!(
+            ApiError::WildcardIfMatch.code(),
+            ApiError::PreconditionRequired.code()
+        );
         assert_eq!(
             ApiError::Unexpected(anyhow::anyhow!("x")).status_code(),
             500

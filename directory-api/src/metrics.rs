@@ -1,4 +1,6 @@
-//! Prometheus metrics of the API.
+//! Prometheus metrics of the API. Every label comes from a fixed set: the route is a
+//! registered pattern or `unmatched`, the method one of seven or `other` (see
+//! `service_kit::http_metrics`), the status one the API itself answered.
 
 use std::sync::Arc;
 
@@ -101,5 +103,11 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+
+    /// The exposition as a shareable encoder, for `/metrics` on either listener.
+    pub fn encoder(&self) -> service_kit::http_metrics::Encoder {
+        let metrics = self.clone();
+        Arc::new(move || metrics.encode())
     }
 }

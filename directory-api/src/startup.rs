@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::Db;
+use service_kit::http_metrics::{MetricsServer, method_label, route_label};
 use service_kit::shutdown::Draining;
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
@@ -43,6 +44,8 @@ pub struct Application {
     draining: Draining,
     drain_for: Duration,
     db: Db,
+    /// `/metrics` on an address of its own (`--metrics-bind`), started with the server.
+    metrics_server: Option<MetricsServer>,
 }
 
 impl Application {
@@ -96,6 +99,15 @@ impl Application {
         });
         let listener = TcpListener::bind(settings.serve.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
+        let metrics_server = settings
+            .serve
+            .metrics_bind
+            .map(|bind| {
+                MetricsServer::bind(bind, metrics.encoder())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {bind}: {e}"))
+            })
+            .transpose()?;
+        let metrics_on_main = metrics_server.is_none();
         let address = listener.local_addr()?;
         let workers = settings
             .serve
@@ -120,9 +132,10 @@ impl Application {
                 }))
                 .wrap_fn(move |req, srv| {
                     let start = Instant::now();
-                    // The route pattern, never the raw path or query string.
-                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-                    let method = req.method().to_string();
+                    // Labels from fixed sets only: the route pattern (never the raw path or
+                    // query string) or `unmatched`, and a known method or `other`.
+                    let route = route_label(&req);
+                    let method = method_label(req.method());
                     let metrics = metrics.clone();
                     let response = srv.call(req);
                     async move {
@@ -134,12 +147,12 @@ impl Application {
                             .get::<TokenKind>()
                             .map_or("none", |k| k.as_str());
                         let elapsed = start.elapsed();
-                        metrics.observe(&route, &method, status, kind, elapsed.as_secs_f64());
+                        metrics.observe(&route, method, status, kind, elapsed.as_secs_f64());
                         tracing::debug!(%method, %route, status, token_kind = kind, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }
                 })
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, metrics_on_main))
                 .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound) }))
                 // Outermost: the request id is known to every log line, including the body deadline's.
                 .wrap(service_kit::limits::BodyDeadline::default())
@@ -160,6 +173,7 @@ impl Application {
             draining,
             drain_for,
             db,
+            metrics_server,
         })
     }
 
@@ -173,7 +187,13 @@ impl Application {
         self.db.clone()
     }
 
-    /// A handle to stop the server.
+    /// The address serving `/metrics` when `--metrics-bind` is set (the real port when 0 was
+    /// asked for); `None` when `/metrics` is on the main address.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(MetricsServer::address)
+    }
+
+    /// A handle to stop the server (the metrics listener stops with it).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
@@ -181,9 +201,14 @@ impl Application {
     /// Serves until stopped, then closes the pool. SIGTERM drains for the configured time
     /// (`/readyz` answers 503, everything is still served), then stops gracefully: the listener
     /// closes, requests in flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at
-    /// once. See `service_kit::shutdown`.
+    /// once. See `service_kit::shutdown`. The metrics listener, if any, serves alongside and
+    /// stops when the server does.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(MetricsServer::spawn);
         let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
         tracing::info!("stopped: requests in flight finished, database pool closed");

@@ -362,10 +362,20 @@ async fn t78_t79_t80_if_match_is_required_strong_and_current() {
         assert_problem(r, 412, "precondition_failed").await;
     }
     let before = get(&s, &path, &token).await.text().await.unwrap();
+    // `*` would match any version, skipping the check: refused like no If-Match (h10).
     let r = s
         .api(Method::PATCH, &path, Some(&token))
         .header("If-Match", "*")
         .json(&json!({"bio": "star"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 428, "precondition_required").await;
+    assert_eq!(get(&s, &path, &token).await.text().await.unwrap(), before);
+    let r = s
+        .api(Method::PATCH, &path, Some(&token))
+        .header("If-Match", tag.clone())
+        .json(&json!({"bio": "current"}))
         .send()
         .await
         .unwrap();
@@ -379,7 +389,7 @@ async fn t78_t79_t80_if_match_is_required_strong_and_current() {
         .unwrap();
     assert_problem(r, 412, "precondition_failed").await;
     let after: Value = get(&s, &path, &token).await.json().await.unwrap();
-    assert_eq!(after["bio"], "star");
+    assert_eq!(after["bio"], "current");
     assert_ne!(before, after.to_string());
 }
 

@@ -136,6 +136,8 @@ pub struct ApiServer {
     pub base: String,
     pub clock: Arc<directory_api::clock::ManualClock>,
     pub db: directory_api::store::Db,
+    /// Where `/metrics` is served when `--metrics-bind` is set.
+    pub metrics_address: Option<std::net::SocketAddr>,
     handle: actix_web::dev::ServerHandle,
     _db: TestDb,
 }
@@ -469,12 +471,14 @@ pub async fn start_api(
         .await
         .unwrap();
     let base = format!("http://{}", app.address());
+    let metrics_address = app.metrics_address();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     ApiServer {
         base,
         clock,
         db,
+        metrics_address,
         handle,
         _db: test_db,
     }

@@ -22,6 +22,7 @@ mod auth_revocation;
 mod auth_token_endpoint;
 mod docs_walkthrough;
 mod hardening_auth;
+mod hardening_api;
 mod hr_sync;
 mod launcher;
 mod ops_a_support;

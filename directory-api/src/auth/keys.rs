@@ -5,6 +5,8 @@
 //! - Keys older than `max_age` are refreshed on the next request, at the same bounded rate.
 //! - When the auth server cannot be reached, the cached keys keep working.
 //! - Keys are taken only from that JWKS: `jku`, `x5u` and `jwk` headers are never followed.
+//! - The metadata must name the configured issuer exactly, and its `jwks_uri` must be on the
+//!   issuer's own origin (scheme, host and port); otherwise no keys are loaded from it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -175,6 +177,21 @@ impl KeyCache {
             metadata.issuer,
             issuer
         );
+        // The keys must come from the issuer itself: a `jwks_uri` on another origin would hand
+        // the power to sign tokens to whoever runs that other host (RFC 8414 §3.3 binds the
+        // metadata to the issuer; RFC 6454 §4 says what an origin is).
+        if !service_kit::issuer::same_origin(&metadata.jwks_uri, issuer) {
+            tracing::error!(
+                jwks_uri = %metadata.jwks_uri,
+                issuer = %issuer,
+                "refusing the metadata's jwks_uri: it is not on the issuer's origin; no keys loaded from it"
+            );
+            anyhow::bail!(
+                "the metadata's jwks_uri {:?} is not on the issuer's origin {:?}: keys are fetched only from the issuer's own origin",
+                metadata.jwks_uri,
+                issuer
+            );
+        }
         let set: JwkSet = self
             .http
             .get(&metadata.jwks_uri)

@@ -9,8 +9,12 @@ use actix_web::{HttpRequest, web};
 
 use crate::error::ApiError;
 
-/// Registers every route of the API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route of the API; `/metrics` too when `with_metrics` (false when
+/// `--metrics-bind` serves it on an address of its own, so the main one answers 404).
+pub fn configure(cfg: &mut web::ServiceConfig, with_metrics: bool) {
+    if with_metrics {
+        cfg.route("/metrics", web::get().to(health::metrics));
+    }
     cfg.service(
         web::resource("/staff")
             .route(web::get().to(staff::list))
@@ -56,8 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/openapi.json", web::get().to(openapi::document))
     .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz))
-    .route("/metrics", web::get().to(health::metrics));
+    .route("/readyz", web::get().to(health::readyz));
 }
 
 /// Largest JSON body accepted.

@@ -208,12 +208,13 @@ pub async fn me(
 }
 
 /// Change a record: its owner (user token with profile:write; staff-editable fields only) or
-/// an administrator (client token with directory:admin; every field). `If-Match` required.
+/// an administrator (client token with directory:admin; every field). `If-Match` with the
+/// record's ETag required (`*` refused).
 #[utoipa::path(
     patch, path = "/staff/{id}", tag = "staff",
     params(
         ("id" = i64, Path, description = "The record's id", minimum = 1),
-        ("If-Match" = String, Header, description = "The ETag of the record as last read"),
+        ("If-Match" = String, Header, description = "The ETag of the record as last read (GET /staff/{id}); `*` is refused with 428"),
     ),
     request_body(content = StaffPatchRequest, content_type = "application/merge-patch+json"),
     security(("oauth2" = ["profile:write"]), ("oauth2" = ["directory:admin"])),
@@ -227,7 +228,7 @@ pub async fn me(
         (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing, or `*` (the record's ETag is required)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn patch(
@@ -253,7 +254,13 @@ pub async fn patch(
             return Err(ApiError::HrOwnedFields(hr_fields));
         }
     }
-    let precondition = if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
+    // RFC 6585 §3: the lost-update guard needs the version the client read; `*` would pass
+    // for any existing record (RFC 9110 §13.1.1), so it is refused like no If-Match at all.
+    let precondition = match if_match(&req)? {
+        None => return Err(ApiError::PreconditionRequired),
+        Some(IfMatch::Any) => return Err(ApiError::WildcardIfMatch),
+        Some(tags) => tags,
+    };
     if !precondition.matches(&current.etag()) {
         return Err(ApiError::PreconditionFailed(current.etag()));
     }
