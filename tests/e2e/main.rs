@@ -21,6 +21,7 @@ mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
 mod docs_walkthrough;
+mod hardening_web;
 mod hr_sync;
 mod launcher;
 mod ops_a_support;
