@@ -96,10 +96,22 @@ mod tests {
             "https://auth.example/.well-known/jwks.json",
             "https://auth.example"
         ));
-        assert!(same_origin("http://127.0.0.1:8082/x", "http://127.0.0.1:8082"));
-        assert!(!same_origin("http://127.0.0.1:8083/x", "http://127.0.0.1:8082"));
-        assert!(!same_origin("http://auth.example/x", "https://auth.example"));
-        assert!(!same_origin("https://evil.example/x", "https://auth.example"));
+        assert!(same_origin(
+            "http://127.0.0.1:8082/x",
+            "http://127.0.0.1:8082"
+        ));
+        assert!(!same_origin(
+            "http://127.0.0.1:8083/x",
+            "http://127.0.0.1:8082"
+        ));
+        assert!(!same_origin(
+            "http://auth.example/x",
+            "https://auth.example"
+        ));
+        assert!(!same_origin(
+            "https://evil.example/x",
+            "https://auth.example"
+        ));
         assert!(!same_origin("/relative", "https://auth.example"));
     }
 }
