@@ -156,7 +156,9 @@ impl Renewals {
     }
 }
 
-fn lock(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashMap<Key, watch::Receiver<Option<Renewal>>>> {
+fn lock(
+    in_flight: &InFlight,
+) -> std::sync::MutexGuard<'_, HashMap<Key, watch::Receiver<Option<Renewal>>>> {
     in_flight.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -177,7 +179,12 @@ async fn run(
             if invalid_grant {
                 tracing::warn!(username = %user.username, "the refresh token was refused (invalid_grant): ending the session and revoking what it held");
                 revocations
-                    .revoke_now(users.as_ref(), held_tokens(&user), &user.username, clock.now())
+                    .revoke_now(
+                        users.as_ref(),
+                        held_tokens(&user),
+                        &user.username,
+                        clock.now(),
+                    )
                     .await;
             }
             Renewal::Over

@@ -133,9 +133,8 @@ impl Application {
         let metrics_server = settings
             .metrics_bind
             .map(|bind| {
-                MetricsServer::bind(bind, metrics.encoder()).map_err(|e| {
-                    anyhow::anyhow!("cannot listen for /metrics on {bind}: {e}")
-                })
+                MetricsServer::bind(bind, metrics.encoder())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for /metrics on {bind}: {e}"))
             })
             .transpose()?;
         let metrics_here = metrics_server.is_none();
@@ -226,7 +225,7 @@ impl Application {
                         let response = response.await?;
                         let status = response.status().as_u16();
                         let elapsed = start.elapsed();
-                        metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+                        metrics.observe(&route, method, status, elapsed.as_secs_f64());
                         tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }

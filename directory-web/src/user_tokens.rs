@@ -165,7 +165,10 @@ impl UserTokens {
             let seen = &seen;
             async move {
                 let response = call.await?;
-                let status = (response.status().as_u16(), retry_after_secs(response.headers()));
+                let status = (
+                    response.status().as_u16(),
+                    retry_after_secs(response.headers()),
+                );
                 *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
                 Ok::<_, oauth2::HttpClientError<reqwest::Error>>(response)
             }

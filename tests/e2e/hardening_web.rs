@@ -28,7 +28,11 @@ async fn web_through(s: &TestStack, issuer: &str) -> WebServer {
     let issuer = issuer.to_owned();
     s.start_web_configured(&api, move |w| {
         w.issuer = issuer;
-        w.session_key = Some(base64::engine::general_purpose::STANDARD.encode(SESSION_KEY).into());
+        w.session_key = Some(
+            base64::engine::general_purpose::STANDARD
+                .encode(SESSION_KEY)
+                .into(),
+        );
     })
     .await
 }
@@ -66,7 +70,8 @@ fn series(text: &str, name_and_labels: &str) -> Option<f64> {
     })
 }
 
-const REFRESHES: &str = r#"oauth_tokens_issued_total{grant="refresh_token",client="directory-web"}"#;
+const REFRESHES: &str =
+    r#"oauth_tokens_issued_total{grant="refresh_token",client="directory-web"}"#;
 const REUSE: &str = "oauth_refresh_token_reuse_detected_total";
 
 /// The auth server's count of `name` (0 when it has no such series yet).
@@ -108,10 +113,7 @@ struct SlowProxy {
 
 impl SlowProxy {
     async fn start(target_base: &str, delay: Duration) -> SlowProxy {
-        let target: SocketAddr = target_base
-            .trim_start_matches("http://")
-            .parse()
-            .unwrap();
+        let target: SocketAddr = target_base.trim_start_matches("http://").parse().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let accept = tokio::spawn(async move {
@@ -170,11 +172,7 @@ async fn h07_a_page_view_that_changes_nothing_sets_no_cookie() {
         "/sign-in".to_owned(),
     ] {
         let page = b.get(&path).await;
-        assert!(
-            matches!(page.status, 200 | 303),
-            "{path}: {}",
-            page.status
-        );
+        assert!(matches!(page.status, 200 | 303), "{path}: {}", page.status);
         assert_eq!(page.set_cookie, None, "{path} sets no cookie");
     }
     // A minute on, the idle clock moves: one signed-in page writes the cookie, the next ones
@@ -182,7 +180,10 @@ async fn h07_a_page_view_that_changes_nothing_sets_no_cookie() {
     advance_all(&s, &web, 61);
     let touched = b.get("/profile").await;
     assert_eq!(touched.status, 200);
-    assert!(touched.set_cookie.is_some(), "last_seen moves once a minute");
+    assert!(
+        touched.set_cookie.is_some(),
+        "last_seen moves once a minute"
+    );
     let again = b.get("/profile").await;
     assert_eq!((again.status, again.set_cookie), (200, None));
 }
@@ -282,7 +283,10 @@ async fn h07_a_renewal_that_loses_ends_the_session_and_revokes_what_it_held() {
         "the session is ended"
     );
     assert_eq!(auth_count(&s, REUSE).await, 0.0);
-    assert!(!active(&s, &old_access).await, "its access token is revoked");
+    assert!(
+        !active(&s, &old_access).await,
+        "its access token is revoked"
+    );
     assert!(
         !active(&s, &live_refresh).await,
         "revoking its refresh token ends the sign-in it belonged to"
@@ -355,7 +359,10 @@ async fn h08_sign_out_while_the_auth_server_is_unreachable_says_so_and_revokes_o
     loop {
         let metrics = text_of(&s.http, &web.url("/metrics")).await;
         if series(&metrics, "web_revocations_pending") == Some(0.0) {
-            assert_eq!(series(&metrics, "web_revocations_given_up_total"), Some(0.0));
+            assert_eq!(
+                series(&metrics, "web_revocations_given_up_total"),
+                Some(0.0)
+            );
             break;
         }
         assert!(Instant::now() < deadline, "{metrics}");
@@ -371,7 +378,12 @@ async fn h08_sign_out_with_the_auth_server_up_revokes_both_tokens_and_redirects(
     let held = signed_in_state(b.cookie.as_deref().unwrap());
     let csrf = hidden(&b.get("/profile").await.html, "csrf");
     let out = b
-        .send(Method::POST, "/sign-out", Some(&[("csrf", csrf.as_str())]), &[])
+        .send(
+            Method::POST,
+            "/sign-out",
+            Some(&[("csrf", csrf.as_str())]),
+            &[],
+        )
         .await;
     assert_eq!((out.status, out.location.as_deref()), (303, Some("/")));
     for token in ["refresh_token", "access_token"] {
@@ -422,7 +434,11 @@ async fn h09_anonymous_public_pages_keep_their_caching() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let id = s.staff_id(BEN.0).await;
-    for path in ["/".to_owned(), format!("/staff/{id}"), "/how-it-works".to_owned()] {
+    for path in [
+        "/".to_owned(),
+        format!("/staff/{id}"),
+        "/how-it-works".to_owned(),
+    ] {
         let r = reqwest::get(web.url(&path)).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(header(&r, "cache-control"), None, "{path}: as before");
@@ -495,7 +511,12 @@ fn over(fg: &str, bg: &str, opacity: f64) -> String {
     };
     let (f, b) = (rgb(fg), rgb(bg));
     let mixed: Vec<String> = (0..3)
-        .map(|i| format!("{:02x}", (opacity * f[i] + (1.0 - opacity) * b[i]).round() as u8))
+        .map(|i| {
+            format!(
+                "{:02x}",
+                (opacity * f[i] + (1.0 - opacity) * b[i]).round() as u8
+            )
+        })
         .collect();
     format!("#{}", mixed.concat())
 }
@@ -523,7 +544,10 @@ fn rule<'a>(css: &'a str, selector: &str) -> &'a str {
             *offset += line.len() + 1;
             Some((at, line))
         })
-        .find(|(_, line)| line.trim() == format!("{selector} {{") || line.trim().starts_with(&format!("{selector} {{ ")))
+        .find(|(_, line)| {
+            line.trim() == format!("{selector} {{")
+                || line.trim().starts_with(&format!("{selector} {{ "))
+        })
         .map(|(at, line)| at + line.find('{').unwrap() + 1)
         .unwrap_or_else(|| panic!("no rule {selector}"));
     let end = start + css[start..].find('}').unwrap();
@@ -555,7 +579,9 @@ fn colour(value: &str, theme: &HashMap<String, String>) -> String {
 #[test]
 fn h14_every_text_colour_pair_of_the_stylesheet_meets_wcag_aa_contrast() {
     let light = properties(rule(SITE_CSS, ":root"));
-    let dark_start = SITE_CSS.find("@media (prefers-color-scheme: dark)").unwrap();
+    let dark_start = SITE_CSS
+        .find("@media (prefers-color-scheme: dark)")
+        .unwrap();
     let mut dark = light.clone();
     dark.extend(properties(rule(&SITE_CSS[dark_start..], ":root")));
     let mut failures = Vec::new();
@@ -589,9 +615,15 @@ fn h14_every_text_colour_pair_of_the_stylesheet_meets_wcag_aa_contrast() {
         }
     }
     // The header and footer, on navy in both schemes.
-    let nav = colour(declared(rule(SITE_CSS, ".site-nav a"), "color").unwrap(), &light);
+    let nav = colour(
+        declared(rule(SITE_CSS, ".site-nav a"), "color").unwrap(),
+        &light,
+    );
     check("navigation".into(), &nav, &light["navy-900"]);
-    let footer = colour(declared(rule(SITE_CSS, ".site-footer"), "color").unwrap(), &light);
+    let footer = colour(
+        declared(rule(SITE_CSS, ".site-footer"), "color").unwrap(),
+        &light,
+    );
     check("footer".into(), &footer, &light["navy-950"]);
     for alert in [".alert-error", ".alert-success"] {
         let r = rule(SITE_CSS, alert);
@@ -615,7 +647,13 @@ fn axe_core_script() -> String {
     let script = dir.join("node_modules/axe-core/axe.min.js");
     if !script.exists() {
         let status = std::process::Command::new("npm")
-            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
             .arg(&dir)
             .arg("axe-core@4")
             .status()
@@ -732,7 +770,10 @@ async fn h02_invented_methods_and_unknown_paths_do_not_grow_the_websites_metrics
         "{text}"
     );
     assert!(text.contains(r#"route="/",method="other""#), "{text}");
-    assert!(!text.contains("XYZZY") && !text.contains("invented-"), "{text}");
+    assert!(
+        !text.contains("XYZZY") && !text.contains("invented-"),
+        "{text}"
+    );
     send(2).await;
     let (after_two, text) = request_series(&s, &web.url("/metrics")).await;
     assert_eq!(after_two, after_one, "no new series: {text}");
@@ -765,7 +806,9 @@ async fn h02_with_metrics_bind_metrics_are_served_only_on_their_own_address() {
     assert_eq!(main.status(), 404, "no /metrics on the public address");
     let (_, text) = request_series(&s, &metrics).await;
     assert!(
-        text.contains(r#"http_request_duration_seconds_count{route="/",method="GET",status="200"} 1"#),
+        text.contains(
+            r#"http_request_duration_seconds_count{route="/",method="GET",status="200"} 1"#
+        ),
         "{text}"
     );
     assert!(
@@ -778,14 +821,21 @@ async fn h02_with_metrics_bind_metrics_are_served_only_on_their_own_address() {
         .send()
         .await
         .unwrap();
-    assert_eq!(other.status(), 404, "the metrics listener serves /metrics only");
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves /metrics only"
+    );
 
     // Stopping the website stops its metrics listener too.
     handle.stop(true).await;
     running.await.unwrap().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while s.http.get(&metrics).send().await.is_ok() {
-        assert!(Instant::now() < deadline, "the metrics listener still answers");
+        assert!(
+            Instant::now() < deadline,
+            "the metrics listener still answers"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -817,7 +867,13 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
     for _ in 0..5 {
         let wrong = try_sign_in(&web, ALICE.0, "wrong-password").await;
         assert_eq!(wrong.status(), 200);
-        assert!(wrong.text().await.unwrap().contains("Invalid username or password."));
+        assert!(
+            wrong
+                .text()
+                .await
+                .unwrap()
+                .contains("Invalid username or password.")
+        );
     }
     let locked = try_sign_in(&web, ALICE.0, ALICE.1).await;
     assert_eq!(locked.status(), 429);
@@ -825,7 +881,9 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
     assert_eq!(header(&locked, "cache-control"), Some("private, no-store"));
     let page = locked.text().await.unwrap();
     assert!(
-        page.contains("Too many failed attempts for this account. Wait 15 minutes, then try again."),
+        page.contains(
+            "Too many failed attempts for this account. Wait 15 minutes, then try again."
+        ),
         "{page}"
     );
     // Ten minutes on at the authorization server, five are left.
@@ -833,9 +891,20 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
     let later = try_sign_in(&web, ALICE.0, ALICE.1).await;
     assert_eq!(later.status(), 429);
     assert_eq!(header(&later, "retry-after"), Some("300"));
-    assert!(later.text().await.unwrap().contains("Wait 5 minutes, then try again."));
+    assert!(
+        later
+            .text()
+            .await
+            .unwrap()
+            .contains("Wait 5 minutes, then try again.")
+    );
     // Another account is unaffected, and a wrong password there is just that.
     let ben = try_sign_in(&web, BEN.0, "wrong-password").await;
     assert_eq!(ben.status(), 200);
-    assert!(ben.text().await.unwrap().contains("Invalid username or password."));
+    assert!(
+        ben.text()
+            .await
+            .unwrap()
+            .contains("Invalid username or password.")
+    );
 }
