@@ -191,9 +191,9 @@ async fn h07_a_page_view_that_changes_nothing_sets_no_cookie() {
 #[tokio::test]
 async fn h07_two_concurrent_page_views_that_need_a_renewal_make_one_refresh() {
     let s = TestStack::start().await;
-    // Every call to the authorization server takes at least 300 ms, so that the second page
+    // Every call to the authorization server takes at least 500 ms, so that the second page
     // view arrives while the first one's renewal is still in flight.
-    let slow = SlowProxy::start(&s.auth.base, Duration::from_millis(300)).await;
+    let slow = SlowProxy::start(&s.auth.base, Duration::from_millis(500)).await;
     let web = web_through(&s, &slow.url()).await;
     let b = signed_in(&web, ALICE).await;
     let cookie = b.cookie.clone().unwrap();
