@@ -96,11 +96,16 @@ pub type OAuthCall<'a> = std::pin::Pin<
 >;
 
 /// An HTTP client for the oauth2 crate that forwards the page's request id, as
-/// [`request_id_header`] does for plain calls.
-pub fn forwarding_client<'a>(
-    http: &'a reqwest::Client,
-) -> impl Fn(oauth2::HttpRequest) -> OAuthCall<'a> + 'a {
-    move |mut request: oauth2::HttpRequest| {
+/// [`request_id_header`] does for plain calls. A type rather than a closure, so that the oauth2
+/// crate's futures over it are provably `Send` (a renewal runs in its own task).
+#[derive(Clone, Copy)]
+pub struct ForwardingClient<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for ForwardingClient<'_> {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = OAuthCall<'c>;
+
+    fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
         if let Some(value) = service_kit::request_id::current()
             .and_then(|id| oauth2::http::HeaderValue::from_str(id.as_str()).ok())
         {
@@ -108,8 +113,13 @@ pub fn forwarding_client<'a>(
                 .headers_mut()
                 .insert(service_kit::request_id::HEADER, value);
         }
-        oauth2::AsyncHttpClient::call(http, request)
+        oauth2::AsyncHttpClient::call(self.0, request)
     }
+}
+
+/// The oauth2 crate's HTTP client over `http` (see [`ForwardingClient`]).
+pub fn forwarding_client(http: &reqwest::Client) -> ForwardingClient<'_> {
+    ForwardingClient(http)
 }
 
 /// A client of the directory API.

@@ -51,7 +51,8 @@ pub struct Settings {
     #[arg(long, env = "WEB_SESSION_KEY_FILE", conflicts_with = "session_key")]
     pub session_key_file: Option<PathBuf>,
 
-    /// The site's public address; an `https://` one makes cookies `Secure` and `__Host-`.
+    /// The site's public address; an `https://` one makes cookies `Secure` and `__Host-`, and
+    /// adds `Strict-Transport-Security` to every response.
     #[arg(long, env = "WEB_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
 
@@ -86,6 +87,12 @@ pub struct Settings {
     #[arg(long, env = "WEB_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
     pub shutdown_drain_secs: u64,
 
+    /// Serve `/metrics` only on this separate address (for a scrape network apart from the
+    /// public one); the main address then answers 404 for `/metrics`. Unset: `/metrics` is
+    /// served on the main address.
+    #[arg(long, env = "WEB_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: crate::telemetry::LogFormat,
@@ -117,8 +124,15 @@ impl Settings {
             trusted_proxies: Vec::new(),
             workers: None,
             shutdown_drain_secs: 0,
+            metrics_bind: None,
             log_format: crate::telemetry::LogFormat::Text,
         }
+    }
+
+    /// Whether the site is served over HTTPS (its public URL is `https://`): cookies are then
+    /// `Secure` with a `__Host-` name, and every response carries HSTS.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// Checks values that flags alone cannot, and that the secrets can be read.
@@ -137,6 +151,11 @@ impl Settings {
                 "the {name} must be an http(s) URL without a trailing slash (got {url:?})"
             );
         }
+        // Whoever answers for the issuer holds every sign-in made here: plain http only on
+        // loopback (RFC 9700 §2.6, RFC 8252 §8.3; the rule is service_kit's, shared by the three
+        // services).
+        service_kit::issuer::check_issuer(&self.issuer)
+            .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
         anyhow::ensure!(
             self.token_renew_before_secs >= 0,
             "the renewal margin must not be negative"

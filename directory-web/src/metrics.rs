@@ -1,10 +1,12 @@
-//! Prometheus metrics of the website.
+//! Prometheus metrics of the website. Every label comes from a fixed set (see
+//! `service_kit::http_metrics`): nothing a request sends becomes a series.
 
 use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -30,6 +32,10 @@ pub struct Metrics {
     pub app_token_requests: Counter,
     /// Sign-ins refused because their address had too many failures.
     pub sign_ins_throttled: Counter,
+    /// Tokens of ended sessions waiting for their revocation to be retried.
+    pub revocations_pending: Gauge,
+    /// Tokens whose revocation was given up (every retry failed, or the queue was full).
+    pub revocations_given_up: Counter,
 }
 
 impl Default for Metrics {
@@ -60,15 +66,30 @@ impl Metrics {
             "Sign-ins refused without asking the authorization server: too many failures from the visitor's address",
             sign_ins_throttled.clone(),
         );
+        let revocations_pending = Gauge::default();
+        registry.register(
+            "web_revocations_pending",
+            "Tokens of ended sessions whose revocation at the authorization server waits for a retry",
+            revocations_pending.clone(),
+        );
+        let revocations_given_up = Counter::default();
+        registry.register(
+            "web_revocations_given_up",
+            "Tokens whose revocation was given up: every retry failed, or the retry queue was full",
+            revocations_given_up.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             http,
             app_token_requests,
             sign_ins_throttled,
+            revocations_pending,
+            revocations_given_up,
         }
     }
 
-    /// Records one request.
+    /// Records one request; `route` and `method` must come from
+    /// `service_kit::http_metrics::{route_label, method_label}`.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         self.http
             .get_or_create(&HttpLabels {
@@ -84,5 +105,11 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+
+    /// The exposition as `service_kit`'s `/metrics` handlers and listener take it.
+    pub fn encoder(&self) -> service_kit::http_metrics::Encoder {
+        let metrics = self.clone();
+        Arc::new(move || metrics.encode())
     }
 }

@@ -14,6 +14,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::WebError;
 use crate::metrics::Metrics;
+use crate::renewal::Renewals;
+use crate::revocation::Revocations;
 use crate::routes;
 use crate::throttle::AddressThrottle;
 use crate::token::AppToken;
@@ -24,6 +26,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use base64::Engine as _;
 use secrecy::ExposeSecret as _;
+use service_kit::http_metrics::{MetricsServer, method_label, route_label};
 use service_kit::shutdown::Draining;
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
@@ -44,7 +47,11 @@ pub struct WebState {
     /// The authorization server's issuer.
     pub issuer: String,
     /// Members of staff's own tokens.
-    pub users: UserTokens,
+    pub users: Arc<UserTokens>,
+    /// Renewals of their tokens, one at a time per session.
+    pub renewals: Renewals,
+    /// Revocations of ended sessions' tokens, retried when the authorization server was down.
+    pub revocations: Arc<Revocations>,
     /// A signed-in session unused for this long ends (seconds).
     pub idle_timeout_secs: i64,
     /// Failed sign-ins per visitor address.
@@ -63,6 +70,10 @@ pub struct Application {
     address: SocketAddr,
     draining: Draining,
     drain_for: Duration,
+    metrics_server: Option<MetricsServer>,
+    revocations: Arc<Revocations>,
+    users: Arc<UserTokens>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Application {
@@ -106,15 +117,37 @@ impl Application {
                 Key::generate()
             }
         };
-        let secure = settings.public_url.starts_with("https://");
+        let secure = settings.served_over_https();
+        let users = Arc::new(UserTokens::new(
+            &settings.issuer,
+            &settings.client_id,
+            &client_secret,
+            clock.clone(),
+        )?);
+        let revocations = Arc::new(Revocations::new(
+            crate::revocation::DEFAULT_CAPACITY,
+            metrics.revocations_pending.clone(),
+            metrics.revocations_given_up.clone(),
+        ));
+        // Bound first, like the main listener, so that a taken port fails the start.
+        let metrics_server = settings
+            .metrics_bind
+            .map(|bind| {
+                MetricsServer::bind(bind, metrics.encoder())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for /metrics on {bind}: {e}"))
+            })
+            .transpose()?;
+        let metrics_here = metrics_server.is_none();
         let state = web::Data::new(WebState {
             api: Api::new(&settings.api_url)?,
-            users: UserTokens::new(
-                &settings.issuer,
-                &settings.client_id,
-                &client_secret,
+            renewals: Renewals::new(
+                users.clone(),
+                revocations.clone(),
                 clock.clone(),
-            )?,
+                crate::renewal::MAX_RENEWALS_IN_FLIGHT,
+            ),
+            users: users.clone(),
+            revocations: revocations.clone(),
             sign_in_throttle: AddressThrottle::new(
                 settings.max_failed_sign_ins_per_address,
                 settings.sign_in_window_secs,
@@ -125,7 +158,7 @@ impl Application {
             token,
             client_id: settings.client_id.clone(),
             issuer: settings.issuer.clone(),
-            clock,
+            clock: clock.clone(),
             metrics: metrics.clone(),
         });
         let listener = TcpListener::bind(settings.bind)
@@ -150,6 +183,22 @@ impl Application {
                     .cookie_domain(None)
                     .cookie_content_security(CookieContentSecurity::Private)
                     .build();
+            let mut security_headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                // `same-origin`: no referrer leaves the site, yet the site's own form posts keep a
+                // real `Origin` (with `no-referrer`, browsers send `Origin: null`).
+                .add(("Referrer-Policy", "same-origin"))
+                .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                .add((
+                    "Permissions-Policy",
+                    "camera=(), microphone=(), geolocation=()",
+                ));
+            if secure {
+                security_headers =
+                    security_headers.add(("Strict-Transport-Security", crate::headers::HSTS));
+            }
             App::new()
                 .app_data(state.clone())
                 .app_data(web::Data::new(app_draining.clone()))
@@ -161,39 +210,27 @@ impl Application {
                         }
                     },
                 ))
+                // Inside the session middleware, so that it sees the session.
+                .wrap(actix_web::middleware::from_fn(crate::headers::private_pages))
                 .wrap(sessions)
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        // `same-origin`: no referrer leaves the site, yet the site's own form posts keep a
-                        // real `Origin` (with `no-referrer`, browsers send `Origin: null`).
-                        .add(("Referrer-Policy", "same-origin"))
-                        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-                        .add((
-                            "Permissions-Policy",
-                            "camera=(), microphone=(), geolocation=()",
-                        )),
-                )
+                .wrap(security_headers)
                 .wrap_fn(move |req, srv| {
                     let start = Instant::now();
-                    let route = req
-                        .match_pattern()
-                        .unwrap_or_else(|| "unmatched".to_owned());
-                    let method = req.method().to_string();
+                    // Labels from fixed sets only: never the method or path as sent.
+                    let route = route_label(&req);
+                    let method = method_label(req.method());
                     let metrics = metrics.clone();
                     let response = srv.call(req);
                     async move {
                         let response = response.await?;
                         let status = response.status().as_u16();
                         let elapsed = start.elapsed();
-                        metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+                        metrics.observe(&route, method, status, elapsed.as_secs_f64());
                         tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
                         Ok(response)
                     }
                 })
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, metrics_here))
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))
@@ -215,12 +252,21 @@ impl Application {
             address,
             draining,
             drain_for,
+            metrics_server,
+            revocations,
+            users,
+            clock,
         })
     }
 
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The address of the separate `/metrics` listener (`--metrics-bind`), if any.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(MetricsServer::address)
     }
 
     /// A handle to stop the server.
@@ -232,8 +278,28 @@ impl Application {
     /// everything is still served), then stops gracefully: the listener closes, requests in
     /// flight get up to [`SHUTDOWN_TIMEOUT_SECS`]. Ctrl-C (SIGINT) stops at once. See
     /// `service_kit::shutdown`.
+    ///
+    /// The separate `/metrics` listener and the background retry of revocations run as long as
+    /// the website does.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(MetricsServer::spawn);
+        let retries = tokio::spawn(
+            self.revocations
+                .clone()
+                .run(self.users.clone(), self.clock.clone()),
+        );
         let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
+        retries.abort();
+        let waiting = self.revocations.waiting();
+        if waiting > 0 {
+            tracing::warn!(
+                waiting,
+                "stopping with revocations still to retry: those sign-ins stay live until they expire"
+            );
+        }
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         tracing::info!("stopped: requests in flight finished");
         result
     }

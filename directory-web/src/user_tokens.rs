@@ -1,8 +1,12 @@
 //! Members of staff's own tokens: the password grant (the person's username and password plus
 //! the site's own client credentials), refresh, and revocation at sign-out — all through the
 //! oauth2 crate's client, whose HTTP client has timeouts and follows no redirects.
+//!
+//! A locked account is told from a wrong password by the HTTP status the authorization server
+//! answers (429, with `Retry-After`), never by the wording of its `error_description`, which is
+//! for people and may change.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
@@ -24,15 +28,73 @@ pub enum SignInError {
     /// Wrong username or password (one answer for both).
     #[error("invalid username or password")]
     BadCredentials,
-    /// Too many failed attempts for this account.
+    /// Too many failed attempts for this account: the authorization server answered 429, and
+    /// `Retry-After` (seconds) when it said how long the lock lasts.
     #[error("too many attempts")]
-    Throttled,
+    Throttled {
+        /// The authorization server's `Retry-After`, in seconds.
+        retry_after: Option<u64>,
+    },
     /// The authorization server could not be reached or failed.
     #[error("the authorization server is unavailable: {0}")]
     Unavailable(String),
 }
 
+/// Why a refresh gave no new tokens.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RefreshError {
+    /// The authorization server refused the refresh token (RFC 6749 §5.2): the sign-in is over
+    /// here. `invalid_grant` says whether it was that error (the token is expired, revoked, or
+    /// already used).
+    #[error("the authorization server refused the refresh")]
+    Refused {
+        /// Whether the error was `invalid_grant`.
+        invalid_grant: bool,
+    },
+    /// The authorization server could not be reached or failed.
+    #[error("the authorization server is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Which kind of token a revocation names (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenHint {
+    /// A refresh token: revoking it ends the whole sign-in at the authorization server.
+    RefreshToken,
+    /// An access token: revoked until it expires.
+    AccessToken,
+}
+
+impl TokenHint {
+    /// The RFC 7009 value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RefreshToken => "refresh_token",
+            Self::AccessToken => "access_token",
+        }
+    }
+}
+
+/// Why a revocation did not happen; the token may still be live.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the revocation failed: {0}")]
+pub struct RevokeFailed(pub String);
+
+/// The status and `Retry-After` (delta-seconds, RFC 9110 §10.2.3) of the last response.
+type Seen = Mutex<Option<(u16, Option<u64>)>>;
+
+fn retry_after_secs(headers: &oauth2::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(oauth2::http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Obtains, renews and revokes members of staff's tokens.
+#[derive(Clone)]
 pub struct UserTokens {
     oauth: OAuthClient,
     http: reqwest::Client,
@@ -95,14 +157,31 @@ impl UserTokens {
         username: &str,
         password: &SecretString,
     ) -> Result<SignedIn, SignInError> {
+        // The oauth2 crate's error keeps the body, not the status: the HTTP function records it.
+        let seen: Seen = Mutex::new(None);
+        let forward = crate::api::forwarding_client(&self.http);
+        let recording = |request: oauth2::HttpRequest| {
+            let call = oauth2::AsyncHttpClient::call(&forward, request);
+            let seen = &seen;
+            async move {
+                let response = call.await?;
+                let status = (
+                    response.status().as_u16(),
+                    retry_after_secs(response.headers()),
+                );
+                *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+                Ok::<_, oauth2::HttpClientError<reqwest::Error>>(response)
+            }
+        };
         let response = self
             .oauth
             .exchange_password(
                 &ResourceOwnerUsername::new(username.to_owned()),
                 &ResourceOwnerPassword::new(password.expose_secret().to_owned()),
             )
-            .request_async(&crate::api::forwarding_client(&self.http))
+            .request_async(&recording)
             .await;
+        let seen = *seen.lock().unwrap_or_else(|p| p.into_inner());
         match response {
             Ok(r) => {
                 // The token's subject is the canonical username (sign-in folds case).
@@ -110,19 +189,18 @@ impl UserTokens {
                 self.signed_in(claims_sub.as_deref().unwrap_or(username), &r)
                     .ok_or_else(|| SignInError::Unavailable("no refresh token was issued".into()))
             }
-            Err(RequestTokenError::ServerResponse(e))
-                if *e.error() == BasicErrorResponseType::InvalidGrant =>
-            {
-                if e.error_description()
-                    .is_some_and(|d| d.contains("too many"))
-                {
-                    Err(SignInError::Throttled)
-                } else {
-                    Err(SignInError::BadCredentials)
-                }
+            // RFC 6585 §4: 429 is the lock (the authorization server answers it with
+            // `invalid_grant` and `Retry-After`), whatever its description says.
+            Err(RequestTokenError::ServerResponse(_)) if seen.is_some_and(|(s, _)| s == 429) => {
+                Err(SignInError::Throttled {
+                    retry_after: seen.and_then(|(_, r)| r),
+                })
             }
             Err(RequestTokenError::ServerResponse(e))
-                if *e.error() == BasicErrorResponseType::InvalidRequest =>
+                if matches!(
+                    e.error(),
+                    BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidRequest
+                ) =>
             {
                 Err(SignInError::BadCredentials)
             }
@@ -130,18 +208,25 @@ impl UserTokens {
         }
     }
 
-    /// New tokens for a signed-in member of staff (the refresh token is rotated). `None` when
-    /// the sign-in is over (expired, revoked, reused, user disabled): they must sign in again.
-    pub async fn refresh(&self, user: &SignedIn) -> Result<Option<SignedIn>, SignInError> {
+    /// New tokens for a signed-in member of staff (the refresh token is rotated, RFC 6749 §6).
+    /// [`RefreshError::Refused`] when the sign-in is over (expired, revoked, reused, user
+    /// disabled, or the token already rotated by another request): they must sign in again.
+    pub async fn refresh(&self, user: &SignedIn) -> Result<SignedIn, RefreshError> {
         let response = self
             .oauth
             .exchange_refresh_token(&RefreshToken::new(user.refresh_token.clone()))
             .request_async(&crate::api::forwarding_client(&self.http))
             .await;
         match response {
-            Ok(r) => Ok(self.signed_in(&user.username, &r)),
-            Err(RequestTokenError::ServerResponse(_)) => Ok(None),
-            Err(e) => Err(SignInError::Unavailable(e.to_string())),
+            Ok(r) => self
+                .signed_in(&user.username, &r)
+                .ok_or(RefreshError::Refused {
+                    invalid_grant: false,
+                }),
+            Err(RequestTokenError::ServerResponse(e)) => Err(RefreshError::Refused {
+                invalid_grant: *e.error() == BasicErrorResponseType::InvalidGrant,
+            }),
+            Err(e) => Err(RefreshError::Unavailable(e.to_string())),
         }
     }
 
@@ -178,12 +263,14 @@ impl UserTokens {
         Ok(answer["active"] == true)
     }
 
-    /// Revokes a sign-in (RFC 7009): its refresh token, and with it the whole family. Sent
-    /// here rather than through the oauth2 crate, which refuses a revocation endpoint that is
-    /// not `https` — and the demo's authorization server is plain HTTP on loopback.
-    pub async fn revoke(&self, user: &SignedIn) {
+    /// Revokes one token (RFC 7009 §2.1): a refresh token ends its whole sign-in, an access
+    /// token is refused until it expires. Sent here rather than through the oauth2 crate, which
+    /// refuses a revocation endpoint that is not `https` — and the demo's authorization server
+    /// is plain HTTP on loopback. Only a 200 counts as done (§2.2: the answer even for a token
+    /// already invalid); anything else, or no answer, leaves the token possibly live.
+    pub async fn revoke(&self, token: &SecretString, hint: TokenHint) -> Result<(), RevokeFailed> {
         let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let result = self
+        let response = self
             .http
             .post(&self.revocation_url)
             .headers(crate::api::request_id_header())
@@ -193,19 +280,16 @@ impl UserTokens {
                 Some(encode(self.client_secret.expose_secret())),
             )
             .form(&[
-                ("token", user.refresh_token.as_str()),
-                ("token_type_hint", "refresh_token"),
+                ("token", token.expose_secret()),
+                ("token_type_hint", hint.as_str()),
             ])
             .send()
-            .await;
-        match result {
-            Ok(r) if r.status().is_success() => {}
-            Ok(r) => {
-                tracing::warn!(status = %r.status(), "the authorization server refused the revocation")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not revoke a sign-in at the authorization server")
-            }
+            .await
+            .map_err(|e| RevokeFailed(format!("no answer: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(RevokeFailed(format!("answered {}", response.status())))
         }
     }
 }

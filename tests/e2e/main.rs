@@ -23,6 +23,7 @@ mod auth_token_endpoint;
 mod docs_walkthrough;
 mod hardening_auth;
 mod hardening_api;
+mod hardening_web;
 mod hr_sync;
 mod launcher;
 mod ops_a_support;

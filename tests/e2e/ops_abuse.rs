@@ -164,7 +164,7 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
         .unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "retry-after"), Some("900"));
-    assert_eq!(header(&r, "cache-control"), Some("no-store"));
+    assert_eq!(header(&r, "cache-control"), Some("private, no-store"));
     assert!(
         r.text()
             .await

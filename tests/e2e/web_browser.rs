@@ -49,7 +49,8 @@ async fn wait_for_text(client: &fantoccini::Client, text: &str) {
     );
 }
 
-struct Driver(std::process::Child);
+/// A running chromedriver, killed when dropped.
+pub struct Driver(std::process::Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -58,17 +59,14 @@ impl Drop for Driver {
     }
 }
 
-#[tokio::test]
-#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
-async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
-    let s = TestStack::start().await;
-    let web = s.start_web().await;
+/// A chromedriver on a free port and a headless Chromium session through it.
+pub async fn chromium() -> (Driver, fantoccini::Client) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let _driver = Driver(
+    let driver = Driver(
         std::process::Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
@@ -98,6 +96,15 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         .connect(&webdriver)
         .await
         .expect("chromedriver did not start a Chromium session");
+    (driver, client)
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
+async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let (_driver, client) = chromium().await;
 
     client.goto(&web.url("/")).await.unwrap();
     assert!(client.source().await.unwrap().contains("Dr Alice Johnson"));

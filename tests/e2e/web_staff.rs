@@ -316,7 +316,7 @@ async fn invalid_values_are_shown_beside_their_fields_and_pages_are_not_cached()
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
     let page = r.text().await.unwrap();
     let (csrf, id, etag) = (
         hidden(&page, "csrf"),
@@ -350,7 +350,7 @@ async fn invalid_values_are_shown_beside_their_fields_and_pages_are_not_cached()
     let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
     assert_ne!(record.record.phone, "call me maybe");
     let sign_in = reqwest::get(web.url("/sign-in")).await.unwrap();
-    assert_eq!(sign_in.headers()["cache-control"], "no-store");
+    assert_eq!(sign_in.headers()["cache-control"], "private, no-store");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Staff sign-in (the password grant), editing one's own profile, and sign-out.
 //!
 //! Every form carries the session's CSRF token and must come from this site (`Origin`,
-//! `Sec-Fetch-Site`); every page here is `Cache-Control: no-store`; the session identity is
+//! `Sec-Fetch-Site`); every page here is `Cache-Control: private, no-store`; the session identity is
 //! renewed at sign-in; an idle session ends after the configured time.
 
 use actix_session::Session;
@@ -14,11 +14,13 @@ use serde::Deserialize;
 use super::pages::{account, decoded_claims};
 use crate::api::{ApiFailure, Saved, StaffRecord};
 use crate::error::WebError;
+use crate::headers::PRIVATE_NO_STORE;
+use crate::renewal::{self, Plan, Renewal};
 use crate::session::{self, SignedIn};
 use crate::startup::WebState;
 use crate::throttle::client_address;
 use crate::user_tokens::SignInError;
-use crate::views::{ConflictRow, FieldMessage, ProfilePage, SignInPage};
+use crate::views::{ConflictRow, ErrorPage, FieldMessage, ProfilePage, SignInPage};
 
 fn private_html(
     page: &impl Template,
@@ -29,14 +31,14 @@ fn private_html(
         .map_err(|e| WebError::Unexpected(anyhow::anyhow!("template: {e}")))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CACHE_CONTROL, PRIVATE_NO_STORE))
         .body(body))
 }
 
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CACHE_CONTROL, PRIVATE_NO_STORE))
         .finish()
 }
 
@@ -72,8 +74,9 @@ fn user_token_note(user: &SignedIn) -> String {
 }
 
 /// The signed-in member of staff for this request, with a usable access token: renewed with
-/// the refresh token when it is about to expire. `None` when nobody is signed in, the session
-/// idled out, or the sign-in is over; the session is then ended.
+/// the refresh token when it is about to expire (once at a time per session: see
+/// `crate::renewal`). `None` when nobody is signed in, the session idled out, or the sign-in is
+/// over; the session is then ended. The cookie is written only when its contents change.
 pub async fn current_user(
     session: &Session,
     state: &WebState,
@@ -82,25 +85,31 @@ pub async fn current_user(
         return Ok(None);
     };
     let now = state.clock.now();
-    if now - user.last_seen > state.idle_timeout_secs {
-        session::end(session);
-        return Ok(None);
-    }
-    if user.access_expires_at - now <= 10 {
-        match state.users.refresh(&user).await {
-            Ok(Some(renewed)) => {
+    let changed = match renewal::plan(&user, now, state.idle_timeout_secs) {
+        Plan::IdledOut => {
+            session::end(session);
+            return Ok(None);
+        }
+        Plan::Renew => match state.renewals.renew(&user).await {
+            Renewal::Renewed(renewed) => {
                 user = SignedIn {
                     flash: user.flash.take(),
                     ..renewed
-                }
+                };
+                true
             }
-            Ok(None) => {
+            Renewal::Over => {
                 session::end(session);
                 return Ok(None);
             }
-            Err(e) => return Err(WebError::Unavailable(e.to_string())),
+            Renewal::Unavailable(e) => return Err(WebError::Unavailable(e)),
+        },
+        Plan::Touch => {
+            user.last_seen = now;
+            true
         }
-    }
+        Plan::Keep => false,
+    };
     // A cookie replayed after sign-out, or a sign-in ended at the authorization server
     // (password changed, account disabled), stops here, not when the access token expires.
     match state.users.is_active(&user).await {
@@ -111,8 +120,9 @@ pub async fn current_user(
         }
         Err(e) => return Err(WebError::Unavailable(e.to_string())),
     }
-    user.last_seen = now;
-    session::set_signed_in(session, &user)?;
+    if changed {
+        session::set_signed_in(session, &user)?;
+    }
     Ok(Some(user))
 }
 
@@ -200,7 +210,7 @@ pub async fn sign_in(
         .await;
     if !matches!(
         result,
-        Err(SignInError::BadCredentials | SignInError::Throttled)
+        Err(SignInError::BadCredentials | SignInError::Throttled { .. })
     ) && let Some(address) = address
     {
         state.sign_in_throttle.not_a_failure(address);
@@ -212,8 +222,28 @@ pub async fn sign_in(
             Ok(see_other("/profile"))
         }
         Err(SignInError::BadCredentials) => failed("Invalid username or password."),
-        Err(SignInError::Throttled) => {
-            failed("Too many failed attempts for this account. Wait a few minutes, then try again.")
+        Err(SignInError::Throttled { retry_after }) => {
+            // The authorization server's own 429 and Retry-After, passed on (RFC 6585 §4).
+            let wait = match retry_after {
+                Some(secs) => {
+                    let minutes = secs.div_ceil(60).max(1);
+                    format!(
+                        "Wait {minutes} minute{}",
+                        if minutes == 1 { "" } else { "s" }
+                    )
+                }
+                None => "Wait a few minutes".to_owned(),
+            };
+            let mut response = refused(
+                &format!("Too many failed attempts for this account. {wait}, then try again."),
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            )?;
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            Ok(response)
         }
         Err(SignInError::Unavailable(e)) => Err(WebError::Unavailable(e)),
     }
@@ -277,7 +307,10 @@ pub async fn profile(
     };
     let mut page = profile_page(&session, &user, record, etag)?;
     page.saved = user.flash.take();
-    session::set_signed_in(&session, &user)?;
+    if page.saved.is_some() {
+        // The message is shown once: the cookie changes only then.
+        session::set_signed_in(&session, &user)?;
+    }
     private_html(&page, actix_web::http::StatusCode::OK)
 }
 
@@ -387,7 +420,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// `POST /sign-out`: revokes the sign-in at the authorization server, ends the session.
+/// `POST /sign-out`: ends the session, and the sign-in at the authorization server (RFC 7009:
+/// the refresh token, which ends the whole sign-in, then the access token). When the
+/// authorization server cannot confirm it, the person is told so on a 503 page, never sent on
+/// as if all were done, and the revocation is retried in the background
+/// (`crate::revocation`).
 pub async fn sign_out(
     req: HttpRequest,
     session: Session,
@@ -396,17 +433,47 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, WebError> {
     same_origin(&req)?;
     session::check_csrf(&session, &form.csrf)?;
+    let mut ended = true;
     if let Some(user) = session::signed_in(&session) {
-        state.users.revoke(&user).await;
-        tracing::info!(username = %user.username, "member of staff signed out");
+        ended = state
+            .revocations
+            .revoke_now(
+                state.users.as_ref(),
+                renewal::held_tokens(&user),
+                &user.username,
+                state.clock.now(),
+            )
+            .await;
+        tracing::info!(username = %user.username, ended_at_the_authorization_server = ended, "member of staff signed out");
     }
     session::end(&session);
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("Clear-Site-Data", "\"cookies\""))
-        .finish())
+    if ended {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/"))
+            .insert_header((header::CACHE_CONTROL, PRIVATE_NO_STORE))
+            .insert_header(("Clear-Site-Data", "\"cookies\""))
+            .finish());
+    }
+    let mut response = private_html(
+        &ErrorPage {
+            title: "Signed out of this browser only — Staff directory".into(),
+            token_used: "no token (nothing was fetched for this page)".into(),
+            account: crate::views::Account::default(),
+            status: 503,
+            heading: "Signed out of this browser, but not yet everywhere".into(),
+            message: SIGN_OUT_PENDING.into(),
+        },
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+    )?;
+    response.headers_mut().insert(
+        header::HeaderName::from_static("clear-site-data"),
+        header::HeaderValue::from_static("\"cookies\""),
+    );
+    Ok(response)
 }
+
+/// What a person is told when sign-out could not reach the authorization server.
+pub const SIGN_OUT_PENDING: &str = "You are signed out of this browser: it no longer holds your sign-in. But the university login server could not be reached to end the sign-in itself, so until then it stays valid there, and a copy of it taken from this browser could still be used. This site will keep trying to end it for about the next hour; you do not need to do anything.";
 
 /// The claims of the signed-in member of staff's token, for the teaching page.
 pub async fn user_claims(session: &Session, state: &WebState) -> Vec<crate::views::Claim> {

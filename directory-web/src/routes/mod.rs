@@ -7,8 +7,8 @@ pub mod pages;
 
 use actix_web::web;
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route; `/metrics` only when `metrics_here` (no `--metrics-bind`).
+pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
     cfg.route("/", web::get().to(pages::directory))
         .route("/staff/{id}", web::get().to(pages::staff))
         .route("/how-it-works", web::get().to(pages::how_it_works))
@@ -21,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/favicon.svg", web::get().to(assets::favicon))
         .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
+        .route("/readyz", web::get().to(health::readyz));
+    if metrics_here {
+        cfg.route("/metrics", web::get().to(health::metrics));
+    }
 }
