@@ -5,6 +5,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod headers;
 pub mod metrics;

@@ -58,6 +58,8 @@ pub struct WebState {
     pub sign_in_throttle: AddressThrottle,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The browsers' device cookies.
+    pub devices: crate::device::DeviceCookies,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Metrics.
@@ -154,6 +156,7 @@ impl Application {
                 crate::throttle::DEFAULT_CAPACITY,
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
+            devices: crate::device::DeviceCookies::new(session_key.clone(), secure),
             idle_timeout_secs: settings.idle_timeout_secs,
             token,
             client_id: settings.client_id.clone(),

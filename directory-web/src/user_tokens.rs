@@ -9,7 +9,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
     ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError,
     ResourceOwnerPassword, ResourceOwnerUsername, TokenResponse as _, TokenUrl,
@@ -19,8 +22,32 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::clock::Clock;
 use crate::session::SignedIn;
 
-type OAuthClient =
-    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+/// The extension parameter of this authorization server's token response: a device token,
+/// after a password sign-in (see `crate::device`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct DeviceField {
+    /// The device token for the browser that signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for DeviceField {}
+
+/// A token response, with the device token when there is one.
+type TokenAnswer = oauth2::StandardTokenResponse<DeviceField, BasicTokenType>;
+
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
 
 /// Why a sign-in failed.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +145,7 @@ impl UserTokens {
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let oauth = BasicClient::new(ClientId::new(client_id.to_owned()))
+        let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
             .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
             .set_token_uri(TokenUrl::new(format!("{issuer}/oauth/token"))?);
         Ok(Self {
@@ -132,11 +159,7 @@ impl UserTokens {
         })
     }
 
-    fn signed_in(
-        &self,
-        username: &str,
-        response: &oauth2::basic::BasicTokenResponse,
-    ) -> Option<SignedIn> {
+    fn signed_in(&self, username: &str, response: &TokenAnswer) -> Option<SignedIn> {
         let now = self.clock.now();
         Some(SignedIn {
             username: username.to_owned(),
@@ -151,12 +174,14 @@ impl UserTokens {
         })
     }
 
-    /// The password grant.
+    /// The password grant, with this browser's device token for `username` when it has one.
+    /// On success, the sign-in and the (renewed) device token for the browser.
     pub async fn sign_in(
         &self,
         username: &str,
         password: &SecretString,
-    ) -> Result<SignedIn, SignInError> {
+        device_token: Option<&str>,
+    ) -> Result<(SignedIn, Option<String>), SignInError> {
         // The oauth2 crate's error keeps the body, not the status: the HTTP function records it.
         let seen: Seen = Mutex::new(None);
         let forward = crate::api::forwarding_client(&self.http);
@@ -173,21 +198,24 @@ impl UserTokens {
                 Ok::<_, oauth2::HttpClientError<reqwest::Error>>(response)
             }
         };
-        let response = self
-            .oauth
-            .exchange_password(
-                &ResourceOwnerUsername::new(username.to_owned()),
-                &ResourceOwnerPassword::new(password.expose_secret().to_owned()),
-            )
-            .request_async(&recording)
-            .await;
+        let owner = ResourceOwnerUsername::new(username.to_owned());
+        let secret = ResourceOwnerPassword::new(password.expose_secret().to_owned());
+        let mut request = self.oauth.exchange_password(&owner, &secret);
+        if let Some(token) = device_token {
+            request = request.add_extra_param("device_token", token.to_owned());
+        }
+        let response = request.request_async(&recording).await;
         let seen = *seen.lock().unwrap_or_else(|p| p.into_inner());
         match response {
             Ok(r) => {
                 // The token's subject is the canonical username (sign-in folds case).
                 let claims_sub = crate::routes::pages::token_subject(r.access_token().secret());
-                self.signed_in(claims_sub.as_deref().unwrap_or(username), &r)
-                    .ok_or_else(|| SignInError::Unavailable("no refresh token was issued".into()))
+                let user = self
+                    .signed_in(claims_sub.as_deref().unwrap_or(username), &r)
+                    .ok_or_else(|| {
+                        SignInError::Unavailable("no refresh token was issued".into())
+                    })?;
+                Ok((user, r.extra_fields().device_token.clone()))
             }
             // RFC 6585 §4: 429 is the lock (the authorization server answers it with
             // `invalid_grant` and `Retry-After`), whatever its description says.

@@ -330,14 +330,16 @@ async fn h06_a_queued_hash_whose_requester_has_gone_is_skipped() {
         .timeout(Duration::from_millis(30))
         .build()
         .unwrap();
-    let burst = (0..40).map(|_| {
+    // Distinct usernames, so that every request queues a hash (none is refused by a lock).
+    let names: Vec<String> = (0..40).map(|i| format!("impatient-{i}")).collect();
+    let burst = names.iter().map(|name| {
         impatient
             .post(s.url("/oauth/token"))
             .header("Authorization", basic(&s.web.id, &s.web.secret))
             .form(&[
                 ("grant_type", "password"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", name.as_str()),
+                ("password", "some password"),
             ])
             .send()
     });

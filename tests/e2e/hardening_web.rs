@@ -319,7 +319,8 @@ async fn h08_sign_out_while_the_auth_server_is_unreachable_says_so_and_revokes_o
         .unwrap();
     assert_eq!(r.status(), 503);
     assert_eq!(header(&r, "cache-control"), Some("private, no-store"));
-    assert_eq!(header(&r, "clear-site-data"), Some("\"cookies\""));
+    // No Clear-Site-Data: "cookies", which would erase the device cookie too.
+    assert_eq!(header(&r, "clear-site-data"), None);
     assert!(
         header(&r, "set-cookie").is_some_and(|c| c.contains("Max-Age=0")),
         "the browser's session is ended all the same"
@@ -906,5 +907,80 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
             .await
             .unwrap()
             .contains("Invalid username or password.")
+    );
+}
+
+/// Posts the sign-in form from `b` and returns the page.
+async fn sign_in_page(b: &mut Browser<'_>, user: &str, password: &str) -> Page {
+    let form = b.get("/sign-in").await;
+    let csrf = hidden(&form.html, "csrf");
+    b.post(
+        "/sign-in",
+        &[("csrf", &csrf), ("username", user), ("password", password)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_same_network_is_throttled()
+ {
+    let s = TestStack::start().await;
+    // Every browser here reaches the site from 127.0.0.1: one campus NAT.
+    let web = s
+        .start_web_configured(&s.api.base, |w| w.max_failed_sign_ins_per_address = 8)
+        .await;
+    // Alice signs in once from her own browser, then signs out: the device cookie stays.
+    let mut alice = Browser::new(&web);
+    let first = sign_in_page(&mut alice, ALICE.0, ALICE.1).await;
+    assert_eq!(first.status, 303, "{}", first.html);
+    let device = alice
+        .device_cookie
+        .clone()
+        .expect("a device cookie after sign-in");
+    assert!(device.starts_with("sd-device="), "{device}");
+    let profile = alice.get("/profile").await;
+    let csrf = hidden(&profile.html, "csrf");
+    let out = alice.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(alice.cookie, None, "the session is over");
+    assert_eq!(
+        alice.device_cookie.as_deref(),
+        Some(device.as_str()),
+        "the device's standing is not"
+    );
+    // A stranger on the same network guesses her password until her account is locked...
+    let mut stranger = Browser::new(&web);
+    for _ in 0..5 {
+        let r = sign_in_page(&mut stranger, ALICE.0, "wrong-guess").await;
+        assert_eq!(r.status, 200);
+        assert!(r.html.contains("Invalid username or password."));
+    }
+    let locked = sign_in_page(&mut stranger, ALICE.0, ALICE.1).await;
+    assert_eq!(locked.status, 429, "unknown browsers stay locked out");
+    // ...and sprays other names until the network address is throttled too.
+    for i in 0..3 {
+        sign_in_page(&mut stranger, &format!("nobody{i}"), "x").await;
+    }
+    let sprayed = sign_in_page(&mut stranger, BEN.0, BEN.1).await;
+    assert_eq!(sprayed.status, 429);
+    assert!(
+        sprayed.html.contains("from your network"),
+        "{}",
+        sprayed.html
+    );
+    // Alice, from the browser she used before, gets in at once.
+    let back = sign_in_page(&mut alice, ALICE.0, ALICE.1).await;
+    assert_eq!(back.status, 303, "{}", back.html);
+    assert_eq!(back.location.as_deref(), Some("/profile"));
+    assert!(alice.cookie.is_some());
+    // A device cookie is worth nothing for another person, or altered.
+    let mut borrowed = Browser::new(&web);
+    borrowed.device_cookie = Some(device.clone());
+    assert_eq!(sign_in_page(&mut borrowed, BEN.0, BEN.1).await.status, 429);
+    let mut forged = Browser::new(&web);
+    forged.device_cookie = Some(format!("{device}x"));
+    assert_eq!(
+        sign_in_page(&mut forged, ALICE.0, ALICE.1).await.status,
+        429
     );
 }

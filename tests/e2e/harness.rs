@@ -629,11 +629,15 @@ pub fn jwt_header(jwt: &str) -> Value {
 
 // A browser for the website, and the API calls that edit a record.
 
-/// A browser with one cookie (the session), following no redirects.
+/// A browser with the site's two cookies (the session, and the device cookie a sign-in
+/// leaves), following no redirects.
 pub struct Browser<'a> {
     web: &'a WebServer,
     pub http: reqwest::Client,
+    /// The session cookie, `name=value`.
     pub cookie: Option<String>,
+    /// The device cookie, `name=value`, once a sign-in here has succeeded.
+    pub device_cookie: Option<String>,
 }
 
 /// What the browser got back.
@@ -654,6 +658,7 @@ impl<'a> Browser<'a> {
             web,
             http,
             cookie: None,
+            device_cookie: None,
         }
     }
 
@@ -665,8 +670,13 @@ impl<'a> Browser<'a> {
         extra: &[(&str, &str)],
     ) -> Page {
         let mut request = self.http.request(method, self.web.url(path));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("Cookie", cookie.clone());
+        let sent: Vec<&str> = [&self.cookie, &self.device_cookie]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !sent.is_empty() {
+            request = request.header("Cookie", sent.join("; "));
         }
         for (name, value) in extra {
             request = request.header(*name, *value);
@@ -685,17 +695,24 @@ impl<'a> Browser<'a> {
             .headers()
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
-        let set_cookie = r
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_owned());
-        if let Some(set) = &set_cookie {
+        let mut set_cookie = None;
+        for set in r.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
             let pair = set.split(';').next().unwrap().to_owned();
-            self.cookie = if pair.ends_with('=') || set.contains("Max-Age=0") {
+            let emptied = pair
+                .split_once('=')
+                .is_none_or(|(_, value)| value.is_empty());
+            let kept = if emptied || set.contains("Max-Age=0") {
                 None
             } else {
-                Some(pair)
+                Some(pair.clone())
             };
+            if pair.contains("sd-device=") {
+                self.device_cookie = kept;
+            } else {
+                self.cookie = kept;
+                set_cookie = Some(set);
+            }
         }
         Page {
             status,

@@ -184,9 +184,14 @@ pub async fn sign_in(
     if username.is_empty() || form.password.is_empty() {
         return failed("Enter your username and your password.");
     }
+    // A browser where this person signed in before (its device cookie holds their device
+    // token) is exempt from the locks strangers cause: the address count here, and the
+    // username's lock at the authorization server, which gives it a budget of its own.
+    let mut remembered = state.devices.read(&req);
+    let device_token = remembered.token_for(&username).map(str::to_owned);
     // Password spraying: many usernames from one address. Refused here, before the
     // authorization server is asked (which sees only this site's address).
-    let address = client_address(&req, &state.trusted_proxies);
+    let address = client_address(&req, &state.trusted_proxies).filter(|_| device_token.is_none());
     let now = state.clock.now();
     if let Some(Err(retry_after)) = address.map(|a| state.sign_in_throttle.begin(a, now)) {
         state.metrics.sign_ins_throttled.inc();
@@ -206,7 +211,11 @@ pub async fn sign_in(
     }
     let result = state
         .users
-        .sign_in(&username, &SecretString::from(form.password))
+        .sign_in(
+            &username,
+            &SecretString::from(form.password),
+            device_token.as_deref(),
+        )
         .await;
     if !matches!(
         result,
@@ -216,10 +225,20 @@ pub async fn sign_in(
         state.sign_in_throttle.not_a_failure(address);
     }
     match result {
-        Ok(user) => {
-            tracing::info!(username = %user.username, "member of staff signed in");
+        Ok((user, device)) => {
+            tracing::info!(username = ?user.username, known_device = device_token.is_some(), "member of staff signed in");
             session::begin(&session, &user)?;
-            Ok(see_other("/profile"))
+            let mut response = see_other("/profile");
+            if let Some(device) = device {
+                remembered.remember(&user.username, &device);
+                match state.devices.cookie(&remembered) {
+                    Ok(cookie) => response
+                        .add_cookie(&cookie)
+                        .map_err(|e| WebError::Unexpected(anyhow::anyhow!("device cookie: {e}")))?,
+                    Err(e) => tracing::warn!(error = %e, "could not write the device cookie"),
+                }
+            }
+            Ok(response)
         }
         Err(SignInError::BadCredentials) => failed("Invalid username or password."),
         Err(SignInError::Throttled { retry_after }) => {
@@ -420,7 +439,9 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// `POST /sign-out`: ends the session, and the sign-in at the authorization server (RFC 7009:
+/// `POST /sign-out`: ends the session (its cookie is removed; no `Clear-Site-Data: "cookies"`,
+/// which would also erase the device cookie: signing out ends a sign-in, not the device's
+/// standing), and the sign-in at the authorization server (RFC 7009:
 /// the refresh token, which ends the whole sign-in, then the access token). When the
 /// authorization server cannot confirm it, the person is told so on a 503 page, never sent on
 /// as if all were done, and the revocation is retried in the background
@@ -451,10 +472,9 @@ pub async fn sign_out(
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/"))
             .insert_header((header::CACHE_CONTROL, PRIVATE_NO_STORE))
-            .insert_header(("Clear-Site-Data", "\"cookies\""))
             .finish());
     }
-    let mut response = private_html(
+    let response = private_html(
         &ErrorPage {
             title: "Signed out of this browser only — Staff directory".into(),
             token_used: "no token (nothing was fetched for this page)".into(),
@@ -465,10 +485,6 @@ pub async fn sign_out(
         },
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
     )?;
-    response.headers_mut().insert(
-        header::HeaderName::from_static("clear-site-data"),
-        header::HeaderValue::from_static("\"cookies\""),
-    );
     Ok(response)
 }
 
