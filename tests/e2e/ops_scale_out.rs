@@ -320,12 +320,13 @@ async fn a_member_of_staff_signed_in_on_one_website_instance_is_signed_in_on_the
     assert!(profile.text().await.unwrap().contains("Dr Alice Johnson"));
 }
 
-/// The `name=value` of a response's first `Set-Cookie`.
+/// The `name=value` of a response's session cookie (a sign-in also sets the device cookie).
 fn first_cookie(response: &reqwest::Response) -> String {
-    header(response, "set-cookie")
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|pair| !pair.starts_with("sd-device="))
         .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }
