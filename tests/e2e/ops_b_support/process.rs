@@ -205,8 +205,8 @@ pub async fn spawn_web(
         issuer,
         "--client-id",
         &web.id,
-        "--client-secret",
-        &web.secret,
+        // One argument: a generated secret may begin with '-', which clap would read as a flag.
+        &format!("--client-secret={}", web.secret),
         "--workers",
         "2",
     ]);
