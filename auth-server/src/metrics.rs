@@ -190,6 +190,12 @@ impl Metrics {
         self.reuse.inc();
     }
 
+    /// The exposition as a shareable encoder, for `/metrics` on its own listener.
+    pub fn encoder(&self) -> service_kit::http_metrics::Encoder {
+        let metrics = self.clone();
+        std::sync::Arc::new(move || metrics.encode())
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();

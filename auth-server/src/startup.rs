@@ -99,12 +99,8 @@ impl Application {
             .serve
             .metrics_bind
             .map(|bind| {
-                let metrics = metrics.clone();
-                service_kit::http_metrics::MetricsServer::bind(
-                    bind,
-                    Arc::new(move || metrics.encode()),
-                )
-                .map_err(|e| anyhow::anyhow!("cannot listen on {bind} for metrics: {e}"))
+                service_kit::http_metrics::MetricsServer::bind(bind, metrics.encoder())
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {bind} for metrics: {e}"))
             })
             .transpose()?;
         let metrics_on_main = metrics_server.is_none();

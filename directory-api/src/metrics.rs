@@ -105,7 +105,7 @@ impl Metrics {
         Ok(out)
     }
 
-    /// The exposition as a shareable encoder, for `/metrics` on either listener.
+    /// The exposition as a shareable encoder, for `/metrics` on its own listener.
     pub fn encoder(&self) -> service_kit::http_metrics::Encoder {
         let metrics = self.clone();
         Arc::new(move || metrics.encode())

@@ -15,7 +15,6 @@ pub mod routes;
 pub mod session;
 pub mod startup;
 pub mod telemetry;
-pub mod throttle;
 pub mod token;
 pub mod user_tokens;
 pub mod views;

@@ -17,7 +17,6 @@ use crate::metrics::Metrics;
 use crate::renewal::Renewals;
 use crate::revocation::Revocations;
 use crate::routes;
-use crate::throttle::AddressThrottle;
 use crate::token::AppToken;
 use crate::user_tokens::UserTokens;
 use actix_session::SessionMiddleware;
@@ -26,6 +25,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use base64::Engine as _;
 use secrecy::ExposeSecret as _;
+use service_kit::address_throttle::AddressThrottle;
 use service_kit::http_metrics::{MetricsServer, method_label, route_label};
 use service_kit::shutdown::Draining;
 
@@ -153,7 +153,7 @@ impl Application {
             sign_in_throttle: AddressThrottle::new(
                 settings.max_failed_sign_ins_per_address,
                 settings.sign_in_window_secs,
-                crate::throttle::DEFAULT_CAPACITY,
+                service_kit::address_throttle::DEFAULT_CAPACITY,
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
             devices: crate::device::DeviceCookies::new(session_key.clone(), secure),

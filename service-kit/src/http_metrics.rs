@@ -41,9 +41,10 @@ pub fn route_label(req: &ServiceRequest) -> String {
 /// Renders the Prometheus text exposition of a service's registry.
 pub type Encoder = Arc<dyn Fn() -> Result<String, std::fmt::Error> + Send + Sync>;
 
-/// The answer to `GET /metrics`: the exposition, or an opaque 500 (logged) if encoding failed.
-pub fn exposition(encode: &Encoder) -> HttpResponse {
-    match encode() {
+/// The answer to `GET /metrics` for a service's `encode()` result: the exposition, or an
+/// opaque 500 (logged) if encoding failed.
+pub fn exposition(encoded: Result<String, std::fmt::Error>) -> HttpResponse {
+    match encoded {
         Ok(text) => HttpResponse::Ok()
             .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
             .body(text),
@@ -73,7 +74,7 @@ impl MetricsServer {
                 "/metrics",
                 web::get().to(move || {
                     let encode = encode.clone();
-                    async move { exposition(&encode) }
+                    async move { exposition(encode()) }
                 }),
             )
         })

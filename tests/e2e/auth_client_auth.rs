@@ -12,13 +12,7 @@ async fn t14_a_wrong_secret_in_basic_is_401_with_a_basic_challenge() {
         id: s.web.id.clone(),
         secret: "not-the-secret".into(),
     };
-    assert_oauth_error(
-        s.token(&wrong, &[("grant_type", "client_credentials")])
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
 }
 
 #[tokio::test]
@@ -59,7 +53,7 @@ async fn t16_basic_credentials_are_form_encoded_before_base64() {
     let mut policy = ClientPolicy::default();
     policy.set(GrantPolicy::new(GrantType::ClientCredentials, read, read).unwrap());
     let odd = s.register_client("a:b%2B c+d", policy).await;
-    let token = ok_json(s.token(&odd, &[("grant_type", "client_credentials")]).await).await;
+    let token = ok_json(s.client_credentials(&odd).await).await;
     assert_eq!(
         claims(token["access_token"].as_str().unwrap())["client_id"],
         "a:b%2B c+d"
@@ -101,23 +95,12 @@ async fn t17_control_characters_in_client_id_are_invalid_request() {
 #[tokio::test]
 async fn t18_h03_client_secret_guessing_is_throttled_but_the_right_secret_is_never_refused() {
     let s = TestStack::start().await;
-    let wrong = TestClient {
-        id: s.web.id.clone(),
-        secret: "guess".into(),
-    };
+    let wrong = s.web.guessing();
     for _ in 0..10 {
-        assert_oauth_error(
-            s.token(&wrong, &[("grant_type", "client_credentials")])
-                .await,
-            401,
-            "invalid_client",
-        )
-        .await;
+        assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
     }
     // The eleventh wrong secret from this address is throttled...
-    let r = s
-        .token(&wrong, &[("grant_type", "client_credentials")])
-        .await;
+    let r = s.client_credentials(&wrong).await;
     let retry_after: i64 = header(&r, "retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after));
     assert_oauth_error(r, 429, "invalid_client").await;
@@ -128,21 +111,9 @@ async fn t18_h03_client_secret_guessing_is_throttled_but_the_right_secret_is_nev
     // Other clients are unaffected.
     s.client_token(&s.hr, None).await;
     // Wrong secrets stay throttled until the window passes.
-    assert_oauth_error(
-        s.token(&wrong, &[("grant_type", "client_credentials")])
-            .await,
-        429,
-        "invalid_client",
-    )
-    .await;
+    assert_oauth_error(s.client_credentials(&wrong).await, 429, "invalid_client").await;
     s.auth.clock.advance(901);
-    assert_oauth_error(
-        s.token(&wrong, &[("grant_type", "client_credentials")])
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
 }
 
 #[tokio::test]
@@ -226,13 +197,7 @@ async fn a_rotated_secret_stops_working_within_a_second() {
         .unwrap()
         .unwrap();
     s.auth.clock.advance(1);
-    assert_oauth_error(
-        s.token(&s.hr, &[("grant_type", "client_credentials")])
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_oauth_error(s.client_credentials(&s.hr).await, 401, "invalid_client").await;
     let rotated = TestClient {
         id: s.hr.id.clone(),
         secret: secrecy::ExposeSecret::expose_secret(&new).to_owned(),
@@ -244,26 +209,11 @@ async fn a_rotated_secret_stops_working_within_a_second() {
 async fn t18_a_remembered_success_does_not_let_a_wrong_secret_through() {
     let s = TestStack::start().await;
     s.client_token(&s.web, None).await;
-    let wrong = TestClient {
-        id: s.web.id.clone(),
-        secret: "guess".into(),
-    };
+    let wrong = s.web.guessing();
     // The one-second memory of the real client's success answers only for its exact secret.
     for _ in 0..10 {
-        assert_oauth_error(
-            s.token(&wrong, &[("grant_type", "client_credentials")])
-                .await,
-            401,
-            "invalid_client",
-        )
-        .await;
+        assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
     }
-    assert_oauth_error(
-        s.token(&wrong, &[("grant_type", "client_credentials")])
-            .await,
-        429,
-        "invalid_client",
-    )
-    .await;
+    assert_oauth_error(s.client_credentials(&wrong).await, 429, "invalid_client").await;
     s.client_token(&s.web, None).await;
 }

@@ -43,9 +43,7 @@ async fn t26_a_client_not_registered_for_client_credentials_is_unauthorized_clie
     let mut policy = ClientPolicy::default();
     policy.set(GrantPolicy::new(GrantType::Password, user_scopes, user_scopes).unwrap());
     let signer_only = s.register_client("sign-in-only", policy).await;
-    let r = s
-        .token(&signer_only, &[("grant_type", "client_credentials")])
-        .await;
+    let r = s.client_credentials(&signer_only).await;
     assert_oauth_error(r, 400, "unauthorized_client").await;
 }
 

@@ -161,9 +161,7 @@ async fn t11_error_strings_never_reflect_hostile_input() {
 #[tokio::test]
 async fn t12_a_success_has_the_rfc_shape_and_no_store() {
     let s = TestStack::start().await;
-    let r = s
-        .token(&s.web, &[("grant_type", "client_credentials")])
-        .await;
+    let r = s.client_credentials(&s.web).await;
     assert_eq!(header(&r, "content-type"), Some("application/json"));
     let raw = {
         assert_no_store(&r);

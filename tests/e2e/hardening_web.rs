@@ -61,15 +61,6 @@ fn refresh_token_in(cookie: &str) -> String {
         .to_owned()
 }
 
-/// The value of a series with no labels, or with exactly these labels.
-fn series(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(name_and_labels)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
-}
-
 const REFRESHES: &str =
     r#"oauth_tokens_issued_total{grant="refresh_token",client="directory-web"}"#;
 const REUSE: &str = "oauth_refresh_token_reuse_detected_total";

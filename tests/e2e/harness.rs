@@ -75,6 +75,16 @@ pub struct TestClient {
     pub secret: String,
 }
 
+impl TestClient {
+    /// The same client id with a wrong secret: someone guessing.
+    pub fn guessing(&self) -> TestClient {
+        TestClient {
+            id: self.id.clone(),
+            secret: "guess".into(),
+        }
+    }
+}
+
 /// How a client authenticates in a request.
 #[derive(Clone, Copy, Debug)]
 pub enum Auth {
@@ -384,6 +394,12 @@ impl TestStack {
     }
 
     /// POSTs to `/oauth/token`.
+    /// A `client_credentials` request authenticated as `client`, answer unchecked.
+    pub async fn client_credentials(&self, client: &TestClient) -> Response {
+        self.token(client, &[("grant_type", "client_credentials")])
+            .await
+    }
+
     pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> Response {
         self.post_form("/oauth/token", Some((client, Auth::Basic)), form)
             .await
@@ -798,6 +814,16 @@ pub async fn web_app_token_requests(web: &WebServer, http: &reqwest::Client) -> 
 }
 
 /// The body of `GET url`, which must answer 200 (a `/metrics` page, say).
+/// The value of a Prometheus series in `text`: a name with no labels, or a name with exactly
+/// these labels.
+pub fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(name_and_labels)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
 pub async fn text_of(http: &reqwest::Client, url: &str) -> String {
     let r = http.get(url).send().await.unwrap();
     assert_eq!(r.status(), 200, "GET {url}");

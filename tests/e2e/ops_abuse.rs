@@ -8,15 +8,6 @@ use reqwest::Method;
 use crate::harness::*;
 use crate::ops_a_support::*;
 
-/// The value of a series with no labels, or with exactly these labels.
-fn series(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(name_and_labels)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
-}
-
 /// Posts the sign-in form as a visitor behind `forwarded_for` (sent as `X-Forwarded-For`).
 async fn sign_in_from(
     b: &mut Browser<'_>,
@@ -176,22 +167,11 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
 #[tokio::test]
 async fn client_secret_guessing_is_answered_429_invalid_client_with_retry_after_and_counted() {
     let s = TestStack::start().await;
-    let wrong = TestClient {
-        id: s.hr.id.clone(),
-        secret: "guess".into(),
-    };
+    let wrong = s.hr.guessing();
     for _ in 0..10 {
-        assert_oauth_error(
-            s.token(&wrong, &[("grant_type", "client_credentials")])
-                .await,
-            401,
-            "invalid_client",
-        )
-        .await;
+        assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
     }
-    let r = s
-        .token(&wrong, &[("grant_type", "client_credentials")])
-        .await;
+    let r = s.client_credentials(&wrong).await;
     assert_eq!(header(&r, "retry-after"), Some("900"));
     let body = assert_oauth_error(r, 429, "invalid_client").await;
     assert!(body["error_description"].is_string(), "{body}");

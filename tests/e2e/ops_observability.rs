@@ -221,14 +221,6 @@ async fn each_binary_takes_its_log_format_from_a_flag() {
 }
 
 /// The value of the series `name{labels}` (exactly), or `None`.
-fn series(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(name_and_labels)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
-}
-
 #[tokio::test]
 async fn the_auth_servers_metrics_count_tokens_errors_reuse_and_throttling() {
     let s = TestStack::start().await;
@@ -248,17 +240,8 @@ async fn the_auth_servers_metrics_count_tokens_errors_reuse_and_throttling() {
         assert_oauth_error(s.sign_in(BEN.0, "wrong").await, 400, "invalid_grant").await;
     }
     assert_oauth_error(s.sign_in(BEN.0, BEN.1).await, 429, "invalid_grant").await;
-    let wrong = TestClient {
-        id: s.hr.id.clone(),
-        secret: "guess".into(),
-    };
-    assert_oauth_error(
-        s.token(&wrong, &[("grant_type", "client_credentials")])
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    let wrong = s.hr.guessing();
+    assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
 
     let text = text_of(&s.http, &s.url("/metrics")).await;
     for (series_name, value) in [

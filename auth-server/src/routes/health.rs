@@ -32,15 +32,7 @@ pub async fn readyz(state: web::Data<AppState>, draining: web::Data<Draining>) -
     service_kit::health::readiness(&[("database", db.is_ok()), ("keys", keys)])
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition (on the main address unless `--metrics-bind` moved it).
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.encode() {
-        Ok(text) => HttpResponse::Ok()
-            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-            .body(text),
-        Err(e) => {
-            tracing::error!(error = %e, "metrics encoding failed");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
+    service_kit::http_metrics::exposition(state.metrics.encode())
 }

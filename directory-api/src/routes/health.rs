@@ -35,5 +35,5 @@ pub async fn readyz(state: web::Data<ApiState>, draining: web::Data<Draining>) -
 
 /// Prometheus text exposition (on the main address unless `--metrics-bind` moved it).
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
-    service_kit::http_metrics::exposition(&state.metrics.encoder())
+    service_kit::http_metrics::exposition(state.metrics.encode())
 }

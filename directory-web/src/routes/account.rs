@@ -18,9 +18,9 @@ use crate::headers::PRIVATE_NO_STORE;
 use crate::renewal::{self, Plan, Renewal};
 use crate::session::{self, SignedIn};
 use crate::startup::WebState;
-use crate::throttle::client_address;
 use crate::user_tokens::SignInError;
 use crate::views::{ConflictRow, ErrorPage, FieldMessage, ProfilePage, SignInPage};
+use service_kit::address_throttle::client_address;
 
 fn private_html(
     page: &impl Template,

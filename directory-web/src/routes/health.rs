@@ -32,5 +32,5 @@ pub async fn readyz(state: web::Data<WebState>, draining: web::Data<Draining>) -
 
 /// Prometheus text exposition (on the main address unless `--metrics-bind` moves it).
 pub async fn metrics(state: web::Data<WebState>) -> HttpResponse {
-    service_kit::http_metrics::exposition(&state.metrics.encoder())
+    service_kit::http_metrics::exposition(state.metrics.encode())
 }
