@@ -57,13 +57,18 @@ pub const RETRY_AFTER_OVERLOADED_SECS: u32 = 1;
 impl From<anyhow::Error> for Error {
     /// The database being out of reach is a 503 the client may retry; anything else is a 500.
     fn from(e: anyhow::Error) -> Self {
-        if e.downcast_ref::<crate::oauth::password::Busy>().is_some() {
-            Self::Overloaded
-        } else if service_kit::db::is_unreachable(&e) {
+        if service_kit::db::is_unreachable(&e) {
             Self::Unavailable(e)
         } else {
             Self::Unexpected(e)
         }
+    }
+}
+
+impl From<crate::oauth::password::Busy> for Error {
+    /// No place in the hashing queue: 503, retry in a moment.
+    fn from(_: crate::oauth::password::Busy) -> Self {
+        Self::Overloaded
     }
 }
 
@@ -225,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_full_hashing_queue_is_a_503_with_retry_after() {
-        let e = Error::from(anyhow::Error::new(crate::oauth::password::Busy));
+        let e = Error::from(crate::oauth::password::Busy);
         let r = e.error_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(header(&r, header::RETRY_AFTER), Some("1"));

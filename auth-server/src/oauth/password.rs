@@ -2,10 +2,11 @@
 //! threads, one per allowed concurrent hash, that run at a lower scheduling priority than the
 //! HTTP workers: a flood of sign-ins queues for those threads and cannot starve other requests.
 //!
-//! The queue is bounded: when it is full a sign-in is refused at once ([`Busy`], answered 503
-//! with `Retry-After`) instead of waiting behind work it could never catch up with, and a
-//! queued hash whose requester has gone (the client disconnected, the handler was dropped) is
-//! skipped rather than computed for nobody.
+//! The queue is bounded by admission: a sign-in first takes a place ([`Passwords::admit`]),
+//! before anything is counted or written for it; when every place is taken it is refused at
+//! once ([`Busy`], answered 503 with `Retry-After`), having changed nothing, instead of waiting
+//! behind work it could never catch up with. A queued hash whose requester has gone (the client
+//! disconnected, the handler was dropped) is skipped rather than computed for nobody.
 
 use std::sync::Arc;
 
@@ -111,7 +112,8 @@ fn verify_blocking(password: &str, phc: &str) -> anyhow::Result<bool> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The hashing queue is full: the sign-in was not attempted and may be retried shortly.
+/// Every place in the hashing queue is taken: the sign-in was not attempted and may be
+/// retried shortly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many password hashes are waiting")]
 pub struct Busy;
@@ -129,10 +131,19 @@ pub struct QueueStats {
 #[derive(Clone)]
 pub struct Passwords {
     jobs: flume::Sender<Job>,
+    /// Places for verifications running or waiting: `concurrency + queue`.
+    places: Arc<tokio::sync::Semaphore>,
     stats: QueueStats,
     /// A hash of a random password with the same parameters, verified against when the
     /// username is unknown, so that an unknown user costs exactly one hash too.
     dummy_hash: Arc<str>,
+}
+
+/// A place in the hashing queue, held from admission until the hash has run or been skipped.
+#[derive(Debug)]
+#[must_use = "a place is used by passing it to verify()"]
+pub struct Admission {
+    _place: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -166,8 +177,12 @@ impl Passwords {
     /// hashes waiting for them (at least one). The threads end when the last clone of the
     /// hasher is dropped.
     pub async fn new(concurrency: usize, queue: usize, stats: QueueStats) -> anyhow::Result<Self> {
-        let (jobs, queue) = flume::bounded::<Job>(queue.max(1));
-        for i in 0..concurrency.max(1) {
+        let concurrency = concurrency.max(1);
+        let places = Arc::new(tokio::sync::Semaphore::new(concurrency + queue.max(1)));
+        // Unbounded as a channel: what may wait in it is bounded by the places above (and by
+        // the administrator's own `user` commands, which take none).
+        let (jobs, queue) = flume::unbounded::<Job>();
+        for i in 0..concurrency {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
@@ -185,6 +200,7 @@ impl Passwords {
         }
         let mut hasher = Self {
             jobs,
+            places,
             stats,
             dummy_hash: Arc::from(""),
         };
@@ -200,11 +216,25 @@ impl Passwords {
             .await
     }
 
+    /// A place for one verification, or [`Busy`] (counted as shed) when all are taken. Taken
+    /// before anything else is done for a sign-in, so that a refused one changes nothing.
+    pub fn admit(&self) -> Result<Admission, Busy> {
+        match self.places.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Admission { _place: permit }),
+            Err(_) => {
+                self.stats.shed.inc();
+                Err(Busy)
+            }
+        }
+    }
+
     /// Verifies `password` against `stored` (a PHC string), or against the dummy hash when
-    /// the user is unknown, in which case the answer is always `false`. When `requester` has
-    /// hung up by the time a thread is free, the hash is skipped (an error nobody reads).
+    /// the user is unknown, in which case the answer is always `false`, in the place
+    /// `admission` holds. When `requester` has hung up by the time a thread is free, the hash
+    /// is skipped (an error nobody reads).
     pub async fn verify(
         &self,
+        admission: Admission,
         password: &SecretString,
         stored: Option<&str>,
         requester: Option<&Liveness>,
@@ -215,7 +245,7 @@ impl Passwords {
             .map(Arc::from)
             .unwrap_or_else(|| self.dummy_hash.clone());
         let ok = self
-            .run_for(requester.cloned(), move || {
+            .run_for(Some(admission), requester.cloned(), move || {
                 verify_blocking(password.expose_secret(), &phc)
             })
             .await?;
@@ -227,28 +257,26 @@ impl Passwords {
         &self.stats
     }
 
-    /// Hashes waiting for a thread now.
-    pub fn queued(&self) -> usize {
-        self.jobs.len()
-    }
-
-    /// Runs `f` on a hashing thread. `Err` holding [`Busy`] when the queue is full.
+    /// Runs `f` on a hashing thread, outside the admitted places (start-up, administration).
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        self.run_for(None, f).await
+        self.run_for(None, None, f).await
     }
 
-    /// Runs `f` on a hashing thread for `requester`, unless it has gone by then.
+    /// Runs `f` on a hashing thread for `requester`, unless it has gone by then; `admission`
+    /// is given back when the job has run or been skipped.
     async fn run_for<T: Send + 'static>(
         &self,
+        admission: Option<Admission>,
         requester: Option<Liveness>,
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
         let stats = self.stats.clone();
         let job: Job = Box::new(move || {
+            let _place = admission;
             // The requester has gone (the handler was dropped, or the client closed the
             // connection): nobody would read the answer.
             if done.is_closed() || requester.is_some_and(|r| r.hung_up()) {
@@ -257,16 +285,9 @@ impl Passwords {
             }
             drop(done.send(f()));
         });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(flume::TrySendError::Full(_)) => {
-                self.stats.shed.inc();
-                return Err(Busy.into());
-            }
-            Err(flume::TrySendError::Disconnected(_)) => {
-                anyhow::bail!("the password-hashing threads have stopped")
-            }
-        }
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the password-hashing threads have stopped"))?;
         result.await.context("a password-hashing thread failed")?
     }
 }
@@ -305,53 +326,69 @@ mod tests {
         let hash = p.hash(&SecretString::from("pw-correct")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
-            p.verify(&SecretString::from("pw-correct"), Some(&hash), None)
-                .await
-                .unwrap()
+            p.verify(
+                p.admit().unwrap(),
+                &SecretString::from("pw-correct"),
+                Some(&hash),
+                None
+            )
+            .await
+            .unwrap()
         );
         assert!(
-            !p.verify(&SecretString::from("pw-correct "), Some(&hash), None)
-                .await
-                .unwrap()
+            !p.verify(
+                p.admit().unwrap(),
+                &SecretString::from("pw-correct "),
+                Some(&hash),
+                None
+            )
+            .await
+            .unwrap()
         );
         assert!(
-            !p.verify(&SecretString::from("pw-correct"), None, None)
-                .await
-                .unwrap()
+            !p.verify(
+                p.admit().unwrap(),
+                &SecretString::from("pw-correct"),
+                None,
+                None
+            )
+            .await
+            .unwrap()
         );
     }
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once_and_gone_requesters_are_skipped() {
+        // One thread, two places to wait: three places in all.
         let p = Passwords::new(1, 2, QueueStats::default()).await.unwrap();
         // Hold the only thread until released.
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let blocker = tokio::spawn({
             let p = p.clone();
-            async move { p.run(move || Ok(wait.recv().is_ok())).await }
+            let place = p.admit().unwrap();
+            async move {
+                p.run_for(Some(place), None, move || Ok(wait.recv().is_ok()))
+                    .await
+            }
         });
-        while !p.jobs.is_empty() {
+        while !p.jobs.is_empty() || p.places.available_permits() > 2 {
             tokio::task::yield_now().await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         // Two wait in the queue; their requesters go away.
         let mut queued = Vec::new();
         for _ in 0..2 {
             let p = p.clone();
+            let place = p.admit().unwrap();
             queued.push(tokio::spawn(async move {
-                p.verify(&SecretString::from("x"), None, None).await
+                p.verify(place, &SecretString::from("x"), None, None).await
             }));
         }
+        // The fourth finds every place taken, before any work is queued for it.
+        assert_eq!(p.admit().unwrap_err(), Busy);
+        assert_eq!(p.stats().shed.get(), 1);
         while p.jobs.len() < 2 {
             tokio::task::yield_now().await;
         }
-        // The third finds the queue full.
-        let err = p
-            .verify(&SecretString::from("x"), None, None)
-            .await
-            .unwrap_err();
-        assert!(err.downcast_ref::<Busy>().is_some(), "{err:#}");
-        assert_eq!(p.stats().shed.get(), 1);
         for q in &queued {
             q.abort();
         }
@@ -360,10 +397,16 @@ mod tests {
         }
         release.send(()).unwrap();
         assert!(blocker.await.unwrap().unwrap());
-        // The two abandoned hashes are skipped, not computed.
+        // The two abandoned hashes are skipped, not computed, and their places given back.
         while p.stats().skipped.get() < 2 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
-        assert!(p.verify(&SecretString::from("x"), None, None).await.is_ok());
+        let place = p.admit().unwrap();
+        assert!(
+            p.verify(place, &SecretString::from("x"), None, None)
+                .await
+                .is_ok()
+        );
+        assert_eq!(p.places.available_permits(), 3);
     }
 }

@@ -14,7 +14,7 @@ use super::device::{self, DeviceTokens};
 use super::error::{ErrorCode, OAuthError};
 use super::form::FormParams;
 use super::keys::{Jwks, KeyRing};
-use super::password::{Busy, MAX_PASSWORD_BYTES, Passwords};
+use super::password::{MAX_PASSWORD_BYTES, Passwords};
 use super::policy::{GrantPolicy, GrantType};
 use super::scope::ScopeSet;
 use super::secrets::{random_b64, random_token, sha256_hex, verify_sha256};
@@ -357,10 +357,15 @@ impl TokenService {
             return Err(OAuthError::invalid_request("the password is too long").into());
         }
         let scope = row.grant_scope(requested_scope(params)?)?;
+        // A place for the hash first: a sign-in refused for want of one has changed nothing
+        // (no throttle row written or counted), so a flood beyond capacity costs no writes.
+        let admission = self.passwords.admit()?;
         let password = SecretString::from(raw_password);
         let Ok(username) = Username::parse_login(raw_username) else {
             // Cannot be a user; still cost one hash, like any unknown user.
-            self.passwords.verify(&password, None, requester).await?;
+            self.passwords
+                .verify(admission, &password, None, requester)
+                .await?;
             tracing::warn!(username_hash = %self.devices.pseudonym(raw_username), "sign-in failed: no such user");
             return Err(OAuthError::invalid_grant(BAD_CREDENTIALS).into());
         };
@@ -397,6 +402,7 @@ impl TokenService {
             let verified = self
                 .passwords
                 .verify(
+                    admission,
                     &password,
                     user.as_ref().map(|u| u.password_hash.as_str()),
                     requester,
@@ -408,13 +414,10 @@ impl TokenService {
         let (user, verified) = match checked {
             Ok(found) => found,
             Err(e) => {
-                // Nothing was checked: the attempt counts for nothing.
+                // Nothing was checked (the database failed, or the client hung up and the
+                // hash was skipped): the attempt counts for nothing.
                 self.throttle.abandoned(attempt).await?;
-                return Err(if e.downcast_ref::<Busy>().is_some() {
-                    Error::Overloaded
-                } else {
-                    e.into()
-                });
+                return Err(e.into());
             }
         };
         let user = match user {
