@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
@@ -123,6 +123,16 @@ impl RetryQueue {
         else {
             return Scheduled::GivenUp(pending);
         };
+        // One token waits once: a sign-out replayed with an old copy of the cookie during an
+        // outage must not fill the queue and push out other people's revocations.
+        if pending.failures == 1
+            && self.items.iter().any(|queued| {
+                queued.hint == pending.hint
+                    && queued.token.expose_secret() == pending.token.expose_secret()
+            })
+        {
+            return Scheduled::Queued;
+        }
         pending.due_at = now + delay;
         let dropped = if self.items.len() >= self.capacity {
             self.items.pop_front()
@@ -305,6 +315,16 @@ mod tests {
         }
         assert_eq!(waits, RETRY_DELAYS_SECS.to_vec());
         assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn a_token_already_waiting_is_not_queued_twice() {
+        let mut queue = RetryQueue::new(3);
+        for now in 0..10 {
+            queue.schedule(pending("replayed"), now);
+        }
+        queue.schedule(pending("other"), 10);
+        assert_eq!(queue.len(), 2);
     }
 
     #[test]
