@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+mod burst;
 mod fixture;
 pub mod hr_sync;
 mod load;

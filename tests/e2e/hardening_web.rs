@@ -443,12 +443,7 @@ async fn h09_anonymous_public_pages_keep_their_caching() {
 #[tokio::test]
 async fn h09_hsts_is_sent_on_every_response_when_the_public_url_is_https() {
     let s = TestStack::start().await;
-    let api = s.api.base.clone();
-    let https = s
-        .start_web_configured(&api, |w| {
-            w.public_url = "https://directory.example.edu".into()
-        })
-        .await;
+    let https = s.start_web_over_https().await;
     let http = s.start_web().await;
     for path in [
         "/",

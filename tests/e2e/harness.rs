@@ -282,6 +282,15 @@ impl TestStack {
     }
 
     /// Starts a website for this stack.
+    /// Starts a website whose public URL is `https://directory.example.edu` (served over
+    /// plain HTTP here, as behind a TLS-terminating proxy).
+    pub async fn start_web_over_https(&self) -> WebServer {
+        self.start_web_configured(&self.api.base, |settings| {
+            settings.public_url = "https://directory.example.edu".into()
+        })
+        .await
+    }
+
     pub async fn start_web(&self) -> WebServer {
         let api = self.api.base.clone();
         self.start_web_with_api(&api).await

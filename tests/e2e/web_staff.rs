@@ -387,12 +387,7 @@ async fn an_expired_refresh_token_sends_the_user_to_sign_in() {
 #[tokio::test]
 async fn t87_over_https_the_session_cookie_is_secure_and_host_prefixed() {
     let s = TestStack::start().await;
-    let api = s.api.base.clone();
-    let web = s
-        .start_web_configured(&api, |settings| {
-            settings.public_url = "https://directory.example.edu".into()
-        })
-        .await;
+    let web = s.start_web_over_https().await;
     let r = reqwest::get(web.url("/sign-in")).await.unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("__Host-session="), "{cookie}");

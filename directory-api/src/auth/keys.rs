@@ -182,7 +182,7 @@ impl KeyCache {
         // metadata to the issuer; RFC 6454 §4 says what an origin is).
         if !service_kit::issuer::same_origin(&metadata.jwks_uri, issuer) {
             tracing::error!(
-                jwks_uri = %metadata.jwks_uri,
+                jwks_uri = ?metadata.jwks_uri,
                 issuer = %issuer,
                 "refusing the metadata's jwks_uri: it is not on the issuer's origin; no keys loaded from it"
             );
