@@ -2,7 +2,7 @@
 //! HTTP between them. SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is a
 //! `postgres://` URL (each test then creates its own database on that server).
 //!
-//! Tests that cover a case of `shared/SECURITY.md` section 4 name it (`t14_…`).
+//! Tests that cover a case of docs/security-checklist.md name it (`t14_…`, `h04_…`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
