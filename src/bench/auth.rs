@@ -1,7 +1,6 @@
 //! The auth server's rows: its trivial endpoint (the baseline), `client_credentials` tokens,
 //! password sign-ins beside the raw Argon2 ceiling and the baseline's latency while they
-//! saturate the hashing threads, refresh-token rotation, and a burst of sign-ins far beyond
-//! capacity (`super::burst`).
+//! saturate the hashing threads, and refresh-token rotation.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -90,8 +89,6 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     eprintln!("auth: refresh-token rotation…");
     let refresh = refresh_rotation(target, &token_url).await?;
 
-    let burst = super::burst::measure(target, &sign_in_load).await?;
-
     let token_ratio = baseline.share(&token_load);
     let sign_in_ratio = ceiling.share(&sign_in_load);
     let contended_ratio = p99_ratio(&contended, &baseline);
@@ -108,7 +105,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     let refresh_verdict = verdict(refresh_ratio.map(|r| r >= REFRESH_GOAL), refresh.errors);
     let contended_share = percent(ceiling.share(&contended_sign_ins), "of Argon2");
     let control_ratio = p99_ratio(&control, &baseline);
-    let mut rows = vec![
+    Ok(vec![
         Row::new(
             format!("auth GET /healthz, {n} conns (baseline)"),
             baseline,
@@ -160,9 +157,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
             &percent(refresh_ratio, "of auth healthz"),
             format!("≥{:.0}%: {refresh_verdict}", REFRESH_GOAL * 100.0),
         ),
-    ];
-    rows.extend(burst);
-    Ok(rows)
+    ])
 }
 
 /// Refresh grants: each connection signs in once (before the window), then rotates its own

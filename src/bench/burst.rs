@@ -89,16 +89,28 @@ where
     Ok(seen)
 }
 
-/// The burst, then sign-ins right after it; `before` is the sign-in rate measured earlier.
-pub async fn measure(target: &Target, before: &Measured) -> anyhow::Result<Vec<Row>> {
+/// Sign-ins before the burst, the bursts, then sign-ins right after. Run after the soak, so
+/// that the memory the burst's thousand connections leave behind does not count there.
+pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
+    let n = target.connections;
+    eprintln!("burst: password sign-ins before the burst…");
+    let window = Window::after_warm_up(target.seconds);
+    let before = closed_loop(
+        n,
+        None,
+        window,
+        target.sign_ins(target.fixture.usernames.clone()),
+    )
+    .await?
+    .summarise(window);
     let url = format!("{}/oauth/token", target.auth);
     let healthz = format!("{}/healthz", target.auth);
-    eprintln!("auth: a burst of {BURST} GET /healthz at once…");
+    eprintln!("burst: a burst of {BURST} GET /healthz at once…");
     let healthz_burst = fire(|_| quick_once(target.http.get(&healthz))).await?;
-    eprintln!("auth: a burst of {BURST} client_credentials token requests at once (baseline)…");
+    eprintln!("burst: a burst of {BURST} client_credentials token requests at once (baseline)…");
     let tokens = target.client_credentials();
     let token_burst = fire(|_| quick_once(tokens())).await?;
-    eprintln!("auth: a burst of {BURST} sign-ins at once…");
+    eprintln!("burst: a burst of {BURST} sign-ins at once…");
     let burst = fire(|i| {
         let (http, url) = (target.http.clone(), url.clone());
         async move { sign_in_once(&http, &url, &format!("burst-{i}")).await }
@@ -114,7 +126,7 @@ pub async fn measure(target: &Target, before: &Measured) -> anyhow::Result<Vec<R
         burst.unexpected,
     );
 
-    eprintln!("auth: password sign-ins right after the burst…");
+    eprintln!("burst: password sign-ins right after the burst…");
     let first = Instant::now();
     let recovered_in = loop {
         // The first sign-in of a real user once the burst's answers are all in.
@@ -132,7 +144,6 @@ pub async fn measure(target: &Target, before: &Measured) -> anyhow::Result<Vec<R
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     let window = Window::after_warm_up(target.seconds);
-    let n = target.connections;
     let after = closed_loop(
         n,
         None,
@@ -143,7 +154,14 @@ pub async fn measure(target: &Target, before: &Measured) -> anyhow::Result<Vec<R
     .summarise(window);
     let recovery = before.share(&after);
     let recovery_verdict = verdict(recovery.map(|r| r >= RECOVERY_GOAL), after.errors);
+    let recovery_ratio = percent(recovery, "of before");
     Ok(vec![
+        Row::new(
+            format!("password sign-in before the burst, {n} conns"),
+            before,
+            "—",
+            "—".into(),
+        ),
         Row::new(
             format!("auth GET /healthz burst, {BURST} at once"),
             healthz_row,
@@ -180,7 +198,7 @@ pub async fn measure(target: &Target, before: &Measured) -> anyhow::Result<Vec<R
         Row::new(
             format!("password sign-in after the burst, {n} conns"),
             after,
-            &percent(recovery, "of before"),
+            &recovery_ratio,
             format!("≥{:.0}%: {recovery_verdict}", RECOVERY_GOAL * 100.0),
         ),
     ])

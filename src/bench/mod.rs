@@ -86,6 +86,9 @@ pub enum Part {
     Web,
     /// The mixed soak with each service's resident memory.
     Soak,
+    /// A burst of sign-ins far beyond the auth server's hashing capacity: shed, then recovery.
+    /// Run after the soak, whose memory figures it would otherwise inflate.
+    Burst,
     /// The demo's start-up time.
     Ready,
 }
@@ -182,7 +185,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn run_table(args: BenchArgs) -> anyhow::Result<()> {
     let parts = if args.parts.is_empty() {
-        vec![Part::Auth, Part::Api, Part::Web, Part::Soak, Part::Ready]
+        vec![
+            Part::Auth,
+            Part::Api,
+            Part::Web,
+            Part::Soak,
+            Part::Burst,
+            Part::Ready,
+        ]
     } else {
         args.parts.clone()
     };
@@ -340,6 +350,9 @@ async fn measure(
     }
     if parts.contains(&Part::Web) || parts.contains(&Part::Soak) {
         rows.push(web::token_requests(target, started.elapsed()).await?);
+    }
+    if parts.contains(&Part::Burst) {
+        rows.extend(burst::measure(target).await?);
     }
     Ok(rows)
 }
