@@ -276,14 +276,18 @@ impl Passwords {
         let (done, result) = tokio::sync::oneshot::channel();
         let stats = self.stats.clone();
         let job: Job = Box::new(move || {
-            let _place = admission;
             // The requester has gone (the handler was dropped, or the client closed the
             // connection): nobody would read the answer.
             if done.is_closed() || requester.is_some_and(|r| r.hung_up()) {
+                drop(admission);
                 stats.skipped.inc();
                 return;
             }
-            drop(done.send(f()));
+            let outcome = f();
+            // The place is given back before the answer is sent, so that whoever receives
+            // the answer already sees the place free again.
+            drop(admission);
+            drop(done.send(outcome));
         });
         self.jobs
             .send(job)
