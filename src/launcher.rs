@@ -45,11 +45,11 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Run the authorization server alone, or one of its admin commands: the same
     /// arguments as the `auth-server` binary (`staff-directory auth-server serve --help`).
-    AuthServer(auth_server::config::Cli),
+    AuthServer(auth_server::cli::Cli),
     /// Run the directory API alone: the same arguments as the `directory-api` binary.
-    DirectoryApi(directory_api::config::Cli),
+    DirectoryApi(directory_api::cli::Cli),
     /// Run the website alone: the same arguments as the `directory-web` binary.
-    DirectoryWeb(directory_web::config::Settings),
+    DirectoryWeb(directory_web::cli::Cli),
 }
 
 /// Runs the demo until Ctrl-C, or another command.
@@ -58,12 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench(args)) => return crate::bench::run(args).await,
         Some(Command::AuthServer(cli)) => return auth_server::cli::run(cli).await,
         Some(Command::DirectoryApi(cli)) => return directory_api::cli::run(cli).await,
-        Some(Command::DirectoryWeb(settings)) => {
-            let app = directory_web::startup::Application::build(settings).await?;
-            tracing::info!(address = %app.address(), "website listening");
-            app.run_until_stopped().await?;
-            return Ok(());
-        }
+        Some(Command::DirectoryWeb(cli)) => return directory_web::cli::run(cli).await,
         Some(Command::HrSync(args)) => {
             let summary = crate::hr_sync::run(&args).await?;
             println!(

@@ -1,14 +1,15 @@
-//! The administrative commands of the `auth-server` binary.
+//! The command line of the `auth-server` binary: its global flags, `serve` and the
+//! administrative commands.
 
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::admin;
 use crate::clock::{Clock as _, SystemClock};
-use crate::config::{Cli, Command, Settings};
+use crate::config::{DEFAULT_DATABASE_URL, ServeArgs, Settings};
 use crate::oauth::client_auth::ClientId;
 use crate::oauth::keys::is_published;
 use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
@@ -16,6 +17,69 @@ use crate::oauth::scope::ScopeSet;
 use crate::oauth::username::Username;
 use crate::startup::Application;
 use crate::store::Db;
+
+/// OAuth 2.0 authorization server of the Staff Directory.
+#[derive(Debug, Parser)]
+#[command(name = "auth-server", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
+    #[arg(long, env = "AUTH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: service_kit::db::DatabaseUrl,
+
+    /// A file holding the database URL (for a URL with a password, from a mounted secret).
+    #[arg(
+        long,
+        env = "AUTH_DATABASE_URL_FILE",
+        global = true,
+        conflicts_with = "database_url"
+    )]
+    pub database_url_file: Option<std::path::PathBuf>,
+
+    /// Log format.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
+    /// A file holding the key that encrypts the signing keys (and the device-token key) at
+    /// rest: 32 bytes, written as 64 hex digits or as base64. Without it they are stored in
+    /// plain text, readable by anyone who can read the database.
+    #[arg(long, env = "AUTH_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    pub key_encryption_key_file: Option<std::path::PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The database URL: from `--database-url-file` when given, else `--database-url`.
+    pub fn database_url(&self) -> anyhow::Result<service_kit::db::DatabaseUrl> {
+        service_kit::db::url_from(&self.database_url, self.database_url_file.as_deref())
+    }
+}
+
+/// The commands of the binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage users (members of staff).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
 
 /// `auth-server client …`
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,11 @@
-//! Settings of the auth server: command-line flags with environment-variable equivalents.
+//! Settings of the auth server: the server's flags (`ServeArgs`, each with its environment
+//! variable and its default, written once in its clap attribute) and what
+//! [`crate::startup::Application::build`] takes (`Settings`). The command line that carries
+//! them is `cli.rs`.
 
 use std::net::SocketAddr;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
 use crate::oauth::throttle::ThrottlePolicy;
 
@@ -21,69 +24,6 @@ pub const DEFAULT_MAX_FAILED_PER_DEVICE: i64 = 5;
 pub const DEFAULT_THROTTLE_PURGE_SECS: u64 = 60;
 /// The default refresh reuse grace, in seconds.
 pub const DEFAULT_REFRESH_REUSE_GRACE_SECS: i64 = 2;
-
-/// OAuth 2.0 authorization server of the Staff Directory.
-#[derive(Debug, Parser)]
-#[command(name = "auth-server", version, about)]
-pub struct Cli {
-    /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
-    #[arg(long, env = "AUTH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: service_kit::db::DatabaseUrl,
-
-    /// A file holding the database URL (for a URL with a password, from a mounted secret).
-    #[arg(
-        long,
-        env = "AUTH_DATABASE_URL_FILE",
-        global = true,
-        conflicts_with = "database_url"
-    )]
-    pub database_url_file: Option<std::path::PathBuf>,
-
-    /// Log format.
-    #[arg(
-        long,
-        env = "LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
-    pub log_format: crate::telemetry::LogFormat,
-
-    /// A file holding the key that encrypts the signing keys (and the device-token key) at
-    /// rest: 32 bytes, written as 64 hex digits or as base64. Without it they are stored in
-    /// plain text, readable by anyone who can read the database.
-    #[arg(long, env = "AUTH_KEY_ENCRYPTION_KEY_FILE", global = true)]
-    pub key_encryption_key_file: Option<std::path::PathBuf>,
-
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-impl Cli {
-    /// The database URL: from `--database-url-file` when given, else `--database-url`.
-    pub fn database_url(&self) -> anyhow::Result<service_kit::db::DatabaseUrl> {
-        service_kit::db::url_from(&self.database_url, self.database_url_file.as_deref())
-    }
-}
-
-/// The commands of the binary.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP server (migrates the database first).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Manage OAuth clients.
-    #[command(subcommand)]
-    Client(crate::cli::ClientCommand),
-    /// Manage users (members of staff).
-    #[command(subcommand)]
-    User(crate::cli::UserCommand),
-    /// Manage token signing keys.
-    #[command(subcommand)]
-    Keys(crate::cli::KeysCommand),
-}
 
 /// Settings of the HTTP server.
 #[derive(Debug, Clone, Args)]
@@ -173,27 +113,26 @@ pub struct ServeArgs {
 }
 
 impl Default for ServeArgs {
+    /// Every flag's default, as written in its clap attribute.
+    #[allow(
+        clippy::expect_used,
+        reason = "every flag has a default: see the unit test"
+    )]
     fn default() -> Self {
-        Self {
-            bind: ([127, 0, 0, 1], 8082).into(),
-            issuer: None,
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            user_token_ttl_secs: 300,
-            client_token_ttl_secs: 900,
-            refresh_idle_ttl_secs: 8 * 3600,
-            refresh_max_ttl_secs: 24 * 3600,
-            password_hash_concurrency: None,
-            max_failed_sign_ins: 5,
-            max_failed_client_auth: 10,
-            throttle_window_secs: 900,
-            password_hash_queue: DEFAULT_PASSWORD_HASH_QUEUE,
-            max_failed_sign_ins_per_device: DEFAULT_MAX_FAILED_PER_DEVICE,
-            refresh_reuse_grace_secs: DEFAULT_REFRESH_REUSE_GRACE_SECS,
-            trusted_proxies: Vec::new(),
-            metrics_bind: None,
-            throttle_purge_secs: DEFAULT_THROTTLE_PURGE_SECS,
-            workers: None,
-            shutdown_drain_secs: 0,
+        service_kit::settings::defaults().expect("every serve flag has a default")
+    }
+}
+
+impl ServeArgs {
+    /// How the shared HTTP server listens.
+    pub fn server_options(&self) -> service_kit::server::ServerOptions {
+        service_kit::server::ServerOptions {
+            bind: self.bind,
+            metrics_bind: self.metrics_bind,
+            workers: self.workers,
+            drain_for: std::time::Duration::from_secs(self.shutdown_drain_secs),
+            // A sign-in waits for a password hash: one whose client has hung up is skipped.
+            watch_hang_ups: true,
         }
     }
 }
@@ -323,5 +262,27 @@ impl Settings {
         self.serve
             .user_token_ttl_secs
             .max(self.serve.client_token_ttl_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_flags_defaults() {
+        let serve = ServeArgs::default();
+        assert_eq!(serve.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(serve.audience, DEFAULT_AUDIENCE);
+        assert_eq!(serve.user_token_ttl_secs, 300);
+        assert_eq!(serve.client_token_ttl_secs, 900);
+        assert_eq!(serve.password_hash_queue, DEFAULT_PASSWORD_HASH_QUEUE);
+        assert_eq!(serve.issuer, None);
+        assert!(serve.trusted_proxies.is_empty());
+        assert!(
+            Settings::new("sqlite::memory:", serve.bind)
+                .validate()
+                .is_ok()
+        );
     }
 }

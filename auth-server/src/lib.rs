@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod oauth;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -1,8 +1,11 @@
-//! Settings of the directory API: command-line flags with environment-variable equivalents.
+//! Settings of the directory API: the server's flags (`ServeArgs`, each with its environment
+//! variable and its default, written once in its clap attribute) and what
+//! [`crate::startup::Application::build`] takes (`Settings`). The command line that carries
+//! them is `cli.rs`.
 
 use std::net::SocketAddr;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
 /// The default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8081";
@@ -12,56 +15,6 @@ pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8082";
 pub const DEFAULT_AUDIENCE: &str = "urn:staff-directory:api";
 /// The default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/directory.db";
-
-/// The Staff Directory API: staff records behind OAuth 2.0 bearer tokens.
-#[derive(Debug, Parser)]
-#[command(name = "directory-api", version, about)]
-pub struct Cli {
-    /// Database URL: `sqlite://PATH` (created on first start) or `postgres://…`.
-    #[arg(long, env = "API_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: service_kit::db::DatabaseUrl,
-
-    /// A file holding the database URL (for a URL with a password, from a mounted secret).
-    #[arg(
-        long,
-        env = "API_DATABASE_URL_FILE",
-        global = true,
-        conflicts_with = "database_url"
-    )]
-    pub database_url_file: Option<std::path::PathBuf>,
-
-    /// Log format.
-    #[arg(
-        long,
-        env = "LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
-    pub log_format: crate::telemetry::LogFormat,
-
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-impl Cli {
-    /// The database URL: from `--database-url-file` when given, else `--database-url`.
-    pub fn database_url(&self) -> anyhow::Result<service_kit::db::DatabaseUrl> {
-        service_kit::db::url_from(&self.database_url, self.database_url_file.as_deref())
-    }
-}
-
-/// The commands of the binary.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP server (migrates the database first).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Load the fictional demo staff into an empty directory.
-    SeedDemo,
-}
 
 /// Settings of the HTTP server.
 #[derive(Debug, Clone, Args)]
@@ -104,16 +57,26 @@ pub struct ServeArgs {
 }
 
 impl Default for ServeArgs {
+    /// Every flag's default, as written in its clap attribute.
+    #[allow(
+        clippy::expect_used,
+        reason = "every flag has a default: see the unit test"
+    )]
     fn default() -> Self {
-        Self {
-            bind: ([127, 0, 0, 1], 8081).into(),
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            jwks_min_refetch_secs: 10,
-            jwks_max_age_secs: 300,
-            workers: None,
-            shutdown_drain_secs: 0,
-            metrics_bind: None,
+        service_kit::settings::defaults().expect("every serve flag has a default")
+    }
+}
+
+impl ServeArgs {
+    /// How the shared HTTP server listens.
+    pub fn server_options(&self) -> service_kit::server::ServerOptions {
+        service_kit::server::ServerOptions {
+            bind: self.bind,
+            metrics_bind: self.metrics_bind,
+            workers: self.workers,
+            drain_for: std::time::Duration::from_secs(self.shutdown_drain_secs),
+            // Every request is cheap: no connection is worth a descriptor to watch.
+            watch_hang_ups: false,
         }
     }
 }
@@ -197,7 +160,19 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_are_the_flags_defaults() {
+        let serve = ServeArgs::default();
+        assert_eq!(serve.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(serve.issuer, DEFAULT_ISSUER);
+        assert_eq!(serve.audience, DEFAULT_AUDIENCE);
+        assert_eq!(serve.jwks_min_refetch_secs, 10);
+        assert_eq!(serve.jwks_max_age_secs, 300);
+    }
+
+    #[test]
     fn metrics_bind_is_a_serve_flag_unset_by_default() {
+        use crate::cli::{Cli, Command};
+        use clap::Parser as _;
         let cli =
             Cli::try_parse_from(["directory-api", "serve", "--metrics-bind", "127.0.0.1:9181"])
                 .unwrap();

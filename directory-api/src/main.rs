@@ -4,7 +4,7 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = directory_api::config::Cli::parse();
+    let cli = directory_api::cli::Cli::parse();
     directory_api::telemetry::init(cli.log_format, "info");
     directory_api::cli::run(cli).await
 }

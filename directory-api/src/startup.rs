@@ -1,14 +1,15 @@
-//! Building and running the HTTP server: binds first, so callers learn the real port.
+//! Building and running the API: its state and its routes, served by `service_kit::server`
+//! (which binds first, so callers learn the real port).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_web::dev::ServerHandle;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{App, HttpMessage as _, HttpServer, web};
+use actix_web::{App, web};
+use service_kit::server::{HttpService, Listeners};
 
-use crate::auth::TokenKind;
 use crate::auth::keys::{KeyCache, KeySource};
 use crate::auth::verify::TokenVerifier;
 use crate::clock::{Clock, SystemClock};
@@ -16,36 +17,16 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::state::ApiState;
 use crate::store::Db;
-use service_kit::http_metrics::{MetricsServer, method_label, route_label};
-use service_kit::shutdown::Draining;
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
 pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;
 
-/// What every handler shares.
-pub struct ApiState {
-    /// The database.
-    pub db: Db,
-    /// Checks bearer tokens.
-    pub verifier: TokenVerifier,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Metrics.
-    pub metrics: Metrics,
-    /// The OpenAPI document, rendered once.
-    pub openapi_json: String,
-}
-
 /// A built, bound, not yet running API server.
 pub struct Application {
-    server: Server,
-    address: SocketAddr,
-    draining: Draining,
-    drain_for: Duration,
+    http: HttpService,
     db: Db,
-    /// `/metrics` on an address of its own (`--metrics-bind`), started with the server.
-    metrics_server: Option<MetricsServer>,
 }
 
 impl Application {
@@ -94,92 +75,35 @@ impl Application {
             db: db.clone(),
             verifier,
             clock,
-            metrics: metrics.clone(),
+            metrics,
             openapi_json,
         });
-        let listener = TcpListener::bind(settings.serve.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
-        let metrics_server = settings
-            .serve
-            .metrics_bind
-            .map(|bind| {
-                MetricsServer::bind(bind, metrics.encoder())
-                    .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {bind}: {e}"))
-            })
-            .transpose()?;
-        let metrics_on_main = metrics_server.is_none();
-        let address = listener.local_addr()?;
-        let workers = settings
-            .serve
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let draining = Draining::default();
-        let drain_for = Duration::from_secs(settings.serve.shutdown_drain_secs);
-        let app_draining = draining.clone();
-        let server = HttpServer::new(move || {
-            let metrics = metrics.clone();
+        let http = Listeners::bind(settings.serve.server_options())?.serve(state, || {
             App::new()
-                .app_data(state.clone())
-                .app_data(web::Data::new(app_draining.clone()))
-                .app_data(web::JsonConfig::default().limit(routes::MAX_BODY_BYTES).error_handler(
-                    |e: JsonPayloadError, _| ApiError::Malformed(format!("the JSON body is invalid: {e}")).into(),
-                ))
-                .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
-                    ApiError::Malformed(format!("the query parameters are invalid: {e}")).into()
-                }))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(routes::MAX_BODY_BYTES)
+                        .error_handler(|e: JsonPayloadError, _| {
+                            ApiError::Malformed(format!("the JSON body is invalid: {e}")).into()
+                        }),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+                        ApiError::Malformed(format!("the query parameters are invalid: {e}")).into()
+                    }),
+                )
                 .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
                     ApiError::Malformed(format!("the path is invalid: {e}")).into()
                 }))
-                .wrap_fn(move |req, srv| {
-                    let start = Instant::now();
-                    // Labels from fixed sets only: the route pattern (never the raw path or
-                    // query string) or `unmatched`, and a known method or `other`.
-                    let route = route_label(&req);
-                    let method = method_label(req.method());
-                    let metrics = metrics.clone();
-                    let response = srv.call(req);
-                    async move {
-                        let response = response.await?;
-                        let status = response.status().as_u16();
-                        let kind = response
-                            .request()
-                            .extensions()
-                            .get::<TokenKind>()
-                            .map_or("none", |k| k.as_str());
-                        let elapsed = start.elapsed();
-                        metrics.observe(&route, method, status, kind, elapsed.as_secs_f64());
-                        tracing::debug!(%method, %route, status, token_kind = kind, micros = elapsed.as_micros() as u64, "request");
-                        Ok(response)
-                    }
-                })
-                .configure(|cfg| routes::configure(cfg, metrics_on_main))
+                .configure(routes::configure)
                 .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound) }))
-                // Outermost: the request id is known to every log line, including the body deadline's.
-                .wrap(service_kit::limits::BodyDeadline::default())
-                .wrap(service_kit::request_id::RequestIds)
-        })
-        .workers(workers)
-        .listen(listener)?
-        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
-        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
-        .keep_alive(service_kit::limits::KEEP_ALIVE)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        // Signals are handled in `run_until_stopped`, which drains first.
-        .disable_signals()
-        .run();
-        Ok(Self {
-            server,
-            address,
-            draining,
-            drain_for,
-            db,
-            metrics_server,
-        })
+        })?;
+        Ok(Self { http, db })
     }
 
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
-        self.address
+        self.http.address()
     }
 
     /// The server's own database pool (tests close it to see readiness fail).
@@ -190,12 +114,12 @@ impl Application {
     /// The address serving `/metrics` when `--metrics-bind` is set (the real port when 0 was
     /// asked for); `None` when `/metrics` is on the main address.
     pub fn metrics_address(&self) -> Option<SocketAddr> {
-        self.metrics_server.as_ref().map(MetricsServer::address)
+        self.http.metrics_address()
     }
 
     /// A handle to stop the server (the metrics listener stops with it).
     pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+        self.http.handle()
     }
 
     /// Serves until stopped, then closes the pool. SIGTERM drains for the configured time
@@ -204,11 +128,7 @@ impl Application {
     /// once. See `service_kit::shutdown`. The metrics listener, if any, serves alongside and
     /// stops when the server does.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics_server.map(MetricsServer::spawn);
-        let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
-        if let Some(metrics) = metrics {
-            metrics.stop(true).await;
-        }
+        let result = self.http.run_until_stopped().await;
         // In-flight requests are done (or were dropped at the timeout): no query is running.
         self.db.close().await;
         tracing::info!("stopped: requests in flight finished, database pool closed");

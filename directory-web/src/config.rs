@@ -1,18 +1,20 @@
-//! Settings of the website: command-line flags with environment-variable equivalents.
+//! Settings of the website: the server's flags (`ServeArgs`, each with its environment
+//! variable and its default, written once in its clap attribute) and what
+//! [`crate::startup::Application::build`] takes (`Settings`). The command line that carries
+//! them is `cli.rs`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::Args;
 use secrecy::{ExposeSecret as _, SecretString};
 
 /// The default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
-/// The Staff Directory website.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "directory-web", version, about)]
-pub struct Settings {
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "WEB_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
@@ -92,10 +94,38 @@ pub struct Settings {
     /// served on the main address.
     #[arg(long, env = "WEB_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+}
 
-    /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: crate::telemetry::LogFormat,
+impl Default for ServeArgs {
+    /// Every flag's default, as written in its clap attribute.
+    #[allow(
+        clippy::expect_used,
+        reason = "every flag has a default: see the unit test"
+    )]
+    fn default() -> Self {
+        service_kit::settings::defaults().expect("every serve flag has a default")
+    }
+}
+
+impl ServeArgs {
+    /// How the shared HTTP server listens.
+    pub fn server_options(&self) -> service_kit::server::ServerOptions {
+        service_kit::server::ServerOptions {
+            bind: self.bind,
+            metrics_bind: self.metrics_bind,
+            workers: self.workers,
+            drain_for: std::time::Duration::from_secs(self.shutdown_drain_secs),
+            // The website waits for no expensive work of its own: no connection is watched.
+            watch_hang_ups: false,
+        }
+    }
+}
+
+/// Everything [`crate::startup::Application::build`] needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Server settings.
+    pub serve: ServeArgs,
 }
 
 impl Settings {
@@ -108,39 +138,30 @@ impl Settings {
         client_secret: &str,
     ) -> Self {
         Self {
-            bind,
-            api_url: api_url.to_owned(),
-            issuer: issuer.to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret: Some(SecretString::from(client_secret.to_owned())),
-            client_secret_file: None,
-            token_renew_before_secs: 30,
-            session_key: None,
-            session_key_file: None,
-            public_url: format!("http://{bind}"),
-            idle_timeout_secs: 1800,
-            max_failed_sign_ins_per_address: 20,
-            sign_in_window_secs: 900,
-            trusted_proxies: Vec::new(),
-            workers: None,
-            shutdown_drain_secs: 0,
-            metrics_bind: None,
-            log_format: crate::telemetry::LogFormat::Text,
+            serve: ServeArgs {
+                bind,
+                api_url: api_url.to_owned(),
+                issuer: issuer.to_owned(),
+                client_id: client_id.to_owned(),
+                client_secret: Some(SecretString::from(client_secret.to_owned())),
+                public_url: format!("http://{bind}"),
+                ..ServeArgs::default()
+            },
         }
     }
 
     /// Whether the site is served over HTTPS (its public URL is `https://`): cookies are then
     /// `Secure` with a `__Host-` name, and every response carries HSTS.
     pub fn served_over_https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.serve.public_url.starts_with("https://")
     }
 
     /// Checks values that flags alone cannot, and that the secrets can be read.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (name, url) in [
-            ("API URL", &self.api_url),
-            ("issuer", &self.issuer),
-            ("public URL", &self.public_url),
+            ("API URL", &self.serve.api_url),
+            ("issuer", &self.serve.issuer),
+            ("public URL", &self.serve.public_url),
         ] {
             let parsed = reqwest::Url::parse(url)
                 .map_err(|e| anyhow::anyhow!("the {name} is not a valid URL ({e}): {url:?}"))?;
@@ -154,14 +175,14 @@ impl Settings {
         // Whoever answers for the issuer holds every sign-in made here: plain http only on
         // loopback (RFC 9700 §2.6, RFC 8252 §8.3; the rule is service_kit's, shared by the three
         // services).
-        service_kit::issuer::check_issuer(&self.issuer)
+        service_kit::issuer::check_issuer(&self.serve.issuer)
             .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
         anyhow::ensure!(
-            self.token_renew_before_secs >= 0,
+            self.serve.token_renew_before_secs >= 0,
             "the renewal margin must not be negative"
         );
         anyhow::ensure!(
-            self.max_failed_sign_ins_per_address > 0 && self.sign_in_window_secs > 0,
+            self.serve.max_failed_sign_ins_per_address > 0 && self.serve.sign_in_window_secs > 0,
             "the per-address sign-in limit and its window must be positive"
         );
         self.client_secret()?;
@@ -171,7 +192,7 @@ impl Settings {
 
     /// The site's own client secret, from `--client-secret` or `--client-secret-file`.
     pub fn client_secret(&self) -> anyhow::Result<SecretString> {
-        let secret = match (&self.client_secret, &self.client_secret_file) {
+        let secret = match (&self.serve.client_secret, &self.serve.client_secret_file) {
             (Some(secret), _) => secret.clone(),
             (None, Some(path)) => read_secret("client secret", path)?,
             (None, None) => anyhow::bail!(
@@ -187,7 +208,7 @@ impl Settings {
 
     /// The session key, from `--session-key` or `--session-key-file`, if any.
     pub fn session_key(&self) -> anyhow::Result<Option<SecretString>> {
-        match (&self.session_key, &self.session_key_file) {
+        match (&self.serve.session_key, &self.serve.session_key_file) {
             (Some(key), _) => Ok(Some(key.clone())),
             (None, Some(path)) => read_secret("session key", path).map(Some),
             (None, None) => Ok(None),
@@ -206,4 +227,26 @@ fn read_secret(what: &str, path: &Path) -> anyhow::Result<SecretString> {
         path.display()
     );
     Ok(SecretString::from(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_flags_defaults() {
+        let serve = ServeArgs::default();
+        assert_eq!(serve.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(serve.public_url, "http://127.0.0.1:8080");
+        assert_eq!(serve.idle_timeout_secs, 1800);
+        assert!(serve.client_secret.is_none());
+        let settings = Settings::new(
+            serve.bind,
+            "http://127.0.0.1:8081",
+            "http://127.0.0.1:8082",
+            "directory-web",
+            "s",
+        );
+        assert!(settings.validate().is_ok());
+    }
 }

@@ -3,6 +3,7 @@
 //! endpoint, and the API only through HTTP.
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod device;
@@ -14,6 +15,7 @@ pub mod revocation;
 pub mod routes;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod token;
 pub mod user_tokens;

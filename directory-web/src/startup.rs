@@ -1,13 +1,21 @@
-//! Building and running the website: binds first, so callers learn the real port.
+//! Building and running the website: its state and its routes, served by
+//! `service_kit::server` (which binds first, so callers learn the real port).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use actix_web::dev::{Server, ServerHandle, Service as _};
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::ServerHandle;
 use actix_web::error::UrlencodedError;
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
+use base64::Engine as _;
+use secrecy::ExposeSecret as _;
+use service_kit::address_throttle::AddressThrottle;
+use service_kit::server::{HttpService, Listeners};
 
 use crate::api::Api;
 use crate::clock::{Clock, SystemClock};
@@ -17,17 +25,9 @@ use crate::metrics::Metrics;
 use crate::renewal::Renewals;
 use crate::revocation::Revocations;
 use crate::routes;
+use crate::state::WebState;
 use crate::token::AppToken;
 use crate::user_tokens::UserTokens;
-use actix_session::SessionMiddleware;
-use actix_session::config::CookieContentSecurity;
-use actix_session::storage::CookieSessionStore;
-use actix_web::cookie::{Key, SameSite};
-use base64::Engine as _;
-use secrecy::ExposeSecret as _;
-use service_kit::address_throttle::AddressThrottle;
-use service_kit::http_metrics::{MetricsServer, method_label, route_label};
-use service_kit::shutdown::Draining;
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
 pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;
@@ -36,43 +36,9 @@ pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;
 /// scripts at all, no framing, forms only to the site itself.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// What every handler shares.
-pub struct WebState {
-    /// The directory API.
-    pub api: Api,
-    /// The site's own token.
-    pub token: AppToken,
-    /// The site's client id (shown on pages).
-    pub client_id: String,
-    /// The authorization server's issuer.
-    pub issuer: String,
-    /// Members of staff's own tokens.
-    pub users: Arc<UserTokens>,
-    /// Renewals of their tokens, one at a time per session.
-    pub renewals: Renewals,
-    /// Revocations of ended sessions' tokens, retried when the authorization server was down.
-    pub revocations: Arc<Revocations>,
-    /// A signed-in session unused for this long ends (seconds).
-    pub idle_timeout_secs: i64,
-    /// Failed sign-ins per visitor address.
-    pub sign_in_throttle: AddressThrottle,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// The browsers' device cookies.
-    pub devices: crate::device::DeviceCookies,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Metrics.
-    pub metrics: Metrics,
-}
-
 /// A built, bound, not yet running website.
 pub struct Application {
-    server: Server,
-    address: SocketAddr,
-    draining: Draining,
-    drain_for: Duration,
-    metrics_server: Option<MetricsServer>,
+    http: HttpService,
     revocations: Arc<Revocations>,
     users: Arc<UserTokens>,
     clock: Arc<dyn Clock>,
@@ -96,10 +62,10 @@ impl Application {
         let client_secret = settings.client_secret()?;
         let metrics = Metrics::new();
         let token = AppToken::new(
-            &settings.issuer,
-            &settings.client_id,
+            &settings.serve.issuer,
+            &settings.serve.client_id,
             &client_secret,
-            settings.token_renew_before_secs,
+            settings.serve.token_renew_before_secs,
             clock.clone(),
             metrics.app_token_requests.clone(),
         )?;
@@ -121,8 +87,8 @@ impl Application {
         };
         let secure = settings.served_over_https();
         let users = Arc::new(UserTokens::new(
-            &settings.issuer,
-            &settings.client_id,
+            &settings.serve.issuer,
+            &settings.serve.client_id,
             &client_secret,
             clock.clone(),
         )?);
@@ -131,17 +97,10 @@ impl Application {
             metrics.revocations_pending.clone(),
             metrics.revocations_given_up.clone(),
         ));
-        // Bound first, like the main listener, so that a taken port fails the start.
-        let metrics_server = settings
-            .metrics_bind
-            .map(|bind| {
-                MetricsServer::bind(bind, metrics.encoder())
-                    .map_err(|e| anyhow::anyhow!("cannot listen for /metrics on {bind}: {e}"))
-            })
-            .transpose()?;
-        let metrics_here = metrics_server.is_none();
+        // Bound before anything else starts, so that a taken port fails the start.
+        let listeners = Listeners::bind(settings.serve.server_options())?;
         let state = web::Data::new(WebState {
-            api: Api::new(&settings.api_url)?,
+            api: Api::new(&settings.serve.api_url)?,
             renewals: Renewals::new(
                 users.clone(),
                 revocations.clone(),
@@ -151,30 +110,20 @@ impl Application {
             users: users.clone(),
             revocations: revocations.clone(),
             sign_in_throttle: AddressThrottle::new(
-                settings.max_failed_sign_ins_per_address,
-                settings.sign_in_window_secs,
+                settings.serve.max_failed_sign_ins_per_address,
+                settings.serve.sign_in_window_secs,
                 service_kit::address_throttle::DEFAULT_CAPACITY,
             ),
-            trusted_proxies: settings.trusted_proxies.clone(),
+            trusted_proxies: settings.serve.trusted_proxies.clone(),
             devices: crate::device::DeviceCookies::new(session_key.clone(), secure),
-            idle_timeout_secs: settings.idle_timeout_secs,
+            idle_timeout_secs: settings.serve.idle_timeout_secs,
             token,
-            client_id: settings.client_id.clone(),
-            issuer: settings.issuer.clone(),
+            client_id: settings.serve.client_id.clone(),
+            issuer: settings.serve.issuer.clone(),
             clock: clock.clone(),
-            metrics: metrics.clone(),
+            metrics,
         });
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
-        let address = listener.local_addr()?;
-        let workers = settings
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let draining = Draining::default();
-        let drain_for = Duration::from_secs(settings.shutdown_drain_secs);
-        let app_draining = draining.clone();
-        let server = HttpServer::new(move || {
-            let metrics = metrics.clone();
+        let http = listeners.serve(state, move || {
             // Encrypted (AES-GCM), HttpOnly, SameSite=Lax; Secure with a `__Host-` name over HTTPS.
             let sessions =
                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -203,8 +152,6 @@ impl Application {
                     security_headers.add(("Strict-Transport-Security", crate::headers::HSTS));
             }
             App::new()
-                .app_data(state.clone())
-                .app_data(web::Data::new(app_draining.clone()))
                 .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
                     |e, _| match e {
                         UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge.into(),
@@ -214,48 +161,18 @@ impl Application {
                     },
                 ))
                 // Inside the session middleware, so that it sees the session.
-                .wrap(actix_web::middleware::from_fn(crate::headers::private_pages))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::headers::private_pages,
+                ))
                 .wrap(sessions)
                 .wrap(security_headers)
-                .wrap_fn(move |req, srv| {
-                    let start = Instant::now();
-                    // Labels from fixed sets only: never the method or path as sent.
-                    let route = route_label(&req);
-                    let method = method_label(req.method());
-                    let metrics = metrics.clone();
-                    let response = srv.call(req);
-                    async move {
-                        let response = response.await?;
-                        let status = response.status().as_u16();
-                        let elapsed = start.elapsed();
-                        metrics.observe(&route, method, status, elapsed.as_secs_f64());
-                        tracing::debug!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
-                        Ok(response)
-                    }
-                })
-                .configure(|cfg| routes::configure(cfg, metrics_here))
+                .configure(routes::configure)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))
-                // Outermost: the request id is known to every log line, including the body deadline's.
-                .wrap(service_kit::limits::BodyDeadline::default())
-                .wrap(service_kit::request_id::RequestIds)
-        })
-        .workers(workers)
-        .listen(listener)?
-        .client_request_timeout(service_kit::limits::HEADER_TIMEOUT)
-        .client_disconnect_timeout(service_kit::limits::DISCONNECT_TIMEOUT)
-        .keep_alive(service_kit::limits::KEEP_ALIVE)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        // Signals are handled in `run_until_stopped`, which drains first.
-        .disable_signals()
-        .run();
+        })?;
         Ok(Self {
-            server,
-            address,
-            draining,
-            drain_for,
-            metrics_server,
+            http,
             revocations,
             users,
             clock,
@@ -264,17 +181,17 @@ impl Application {
 
     /// The bound address.
     pub fn address(&self) -> SocketAddr {
-        self.address
+        self.http.address()
     }
 
     /// The address of the separate `/metrics` listener (`--metrics-bind`), if any.
     pub fn metrics_address(&self) -> Option<SocketAddr> {
-        self.metrics_server.as_ref().map(MetricsServer::address)
+        self.http.metrics_address()
     }
 
     /// A handle to stop the server.
     pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+        self.http.handle()
     }
 
     /// Serves until stopped. SIGTERM drains for the configured time (`/readyz` answers 503,
@@ -285,13 +202,12 @@ impl Application {
     /// The separate `/metrics` listener and the background retry of revocations run as long as
     /// the website does.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics_server.map(MetricsServer::spawn);
         let retries = tokio::spawn(
             self.revocations
                 .clone()
                 .run(self.users.clone(), self.clock.clone()),
         );
-        let result = service_kit::shutdown::serve(self.server, self.draining, self.drain_for).await;
+        let result = self.http.run_until_stopped().await;
         retries.abort();
         let waiting = self.revocations.waiting();
         if waiting > 0 {
@@ -299,9 +215,6 @@ impl Application {
                 waiting,
                 "stopping with revocations still to retry: those sign-ins stay live until they expire"
             );
-        }
-        if let Some(metrics) = metrics {
-            metrics.stop(true).await;
         }
         tracing::info!("stopped: requests in flight finished");
         result

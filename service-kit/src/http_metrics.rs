@@ -63,11 +63,10 @@ pub struct MetricsServer {
 }
 
 impl MetricsServer {
-    /// Binds `bind` (port 0 picks a free port) and builds the server; it serves once spawned
-    /// with [`MetricsServer::spawn`].
-    pub fn bind(bind: SocketAddr, encode: Encoder) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(bind)?;
-        let address = listener.local_addr()?;
+    /// Builds the server on a bound `listener`; it serves once spawned with
+    /// [`MetricsServer::spawn`].
+    pub fn on_listener(listener: std::net::TcpListener, encode: Encoder) -> std::io::Result<Self> {
+        let address: SocketAddr = listener.local_addr()?;
         let server = HttpServer::new(move || {
             let encode = encode.clone();
             App::new().route(

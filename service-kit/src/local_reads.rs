@@ -28,8 +28,8 @@ pub struct LocalReads {
 impl LocalReads {
     /// For the SQLite database at `url` (`sqlite://path?…`); `None` for any other URL and for
     /// an in-memory database, which another connection could not see.
-    pub fn for_url(url: &str) -> Option<Self> {
-        let (path, _) = crate::db::sqlite_file(url)?;
+    pub fn for_url(url: &crate::db::DatabaseUrl) -> Option<Self> {
+        let (path, _) = crate::db::sqlite_file(url.expose_secret())?;
         (!path.is_empty() && path != ":memory:").then(|| Self {
             path: PathBuf::from(path),
         })
@@ -72,8 +72,8 @@ mod tests {
 
     #[test]
     fn only_sqlite_files_are_read_locally() {
-        assert!(LocalReads::for_url("sqlite://data/auth.db?mode=rwc").is_some());
-        assert!(LocalReads::for_url("sqlite::memory:").is_none());
-        assert!(LocalReads::for_url("postgres://db/auth").is_none());
+        assert!(LocalReads::for_url(&"sqlite://data/auth.db?mode=rwc".into()).is_some());
+        assert!(LocalReads::for_url(&"sqlite::memory:".into()).is_none());
+        assert!(LocalReads::for_url(&"postgres://db/auth".into()).is_none());
     }
 }

@@ -1,6 +1,6 @@
 //! The admin commands of `auth-server`, driven through their command-line parser.
 
-use auth_server::config::Cli;
+use auth_server::cli::Cli;
 use auth_server::oauth::client_auth::ClientId;
 use clap::Parser as _;
 

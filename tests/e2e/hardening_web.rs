@@ -27,8 +27,8 @@ async fn web_through(s: &TestStack, issuer: &str) -> WebServer {
     let api = s.api.base.clone();
     let issuer = issuer.to_owned();
     s.start_web_configured(&api, move |w| {
-        w.issuer = issuer;
-        w.session_key = Some(
+        w.serve.issuer = issuer;
+        w.serve.session_key = Some(
             base64::engine::general_purpose::STANDARD
                 .encode(SESSION_KEY)
                 .into(),
@@ -777,8 +777,8 @@ async fn h02_with_metrics_bind_metrics_are_served_only_on_their_own_address() {
         &s.web.id,
         &s.web.secret,
     );
-    settings.workers = Some(1);
-    settings.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    settings.serve.workers = Some(1);
+    settings.serve.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     let app = directory_web::startup::Application::build(settings)
         .await
         .unwrap();
@@ -913,7 +913,7 @@ async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_s
     let s = TestStack::start().await;
     // Every browser here reaches the site from 127.0.0.1: one campus NAT.
     let web = s
-        .start_web_configured(&s.api.base, |w| w.max_failed_sign_ins_per_address = 8)
+        .start_web_configured(&s.api.base, |w| w.serve.max_failed_sign_ins_per_address = 8)
         .await;
     // Alice signs in once from her own browser, then signs out: the device cookie stays.
     let mut alice = Browser::new(&web);

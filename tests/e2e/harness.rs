@@ -266,7 +266,7 @@ impl TestStack {
             &self.web.id,
             &self.web.secret,
         );
-        settings.workers = Some(1);
+        settings.serve.workers = Some(1);
         configure(&mut settings);
         let app = directory_web::startup::Application::build_with_clock(settings, clock.clone())
             .await
@@ -286,7 +286,7 @@ impl TestStack {
     /// plain HTTP here, as behind a TLS-terminating proxy).
     pub async fn start_web_over_https(&self) -> WebServer {
         self.start_web_configured(&self.api.base, |settings| {
-            settings.public_url = "https://directory.example.edu".into()
+            settings.serve.public_url = "https://directory.example.edu".into()
         })
         .await
     }

@@ -32,7 +32,7 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
     let s = TestStack::start().await;
     let web = s
         .start_web_configured(&s.api.base.clone(), |w| {
-            w.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            w.serve.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         })
         .await;
     let mut sprayer = Browser::new(&web);
@@ -129,7 +129,7 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
     let s = TestStack::start().await;
     let web = s
         .start_web_configured(&s.api.base.clone(), |w| {
-            w.max_failed_sign_ins_per_address = 3;
+            w.serve.max_failed_sign_ins_per_address = 3;
         })
         .await;
     let mut b = Browser::new(&web);
@@ -339,7 +339,7 @@ async fn parallel_sign_ins_from_one_address_cannot_slip_past_the_limit() {
     let s = TestStack::start().await;
     let web = s
         .start_web_configured(&s.api.base.clone(), |w| {
-            w.max_failed_sign_ins_per_address = 5;
+            w.serve.max_failed_sign_ins_per_address = 5;
         })
         .await;
     let mut visitors = Vec::new();

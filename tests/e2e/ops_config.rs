@@ -13,7 +13,9 @@ use crate::ops_a_support::*;
 fn web(args: &[&str]) -> directory_web::config::Settings {
     let mut all = vec!["directory-web"];
     all.extend_from_slice(args);
-    directory_web::config::Settings::try_parse_from(all).unwrap()
+    directory_web::config::Settings {
+        serve: directory_web::cli::Cli::try_parse_from(all).unwrap().serve,
+    }
 }
 
 fn web_error(args: &[&str]) -> String {
@@ -74,7 +76,7 @@ fn the_website_names_an_unreadable_secret_file() {
 
 #[test]
 fn a_secret_is_given_once_either_directly_or_by_file() {
-    let err = directory_web::config::Settings::try_parse_from([
+    let err = directory_web::cli::Cli::try_parse_from([
         "directory-web",
         "--client-secret",
         "s",
@@ -118,15 +120,11 @@ fn the_websites_secrets_come_from_files_and_never_show_in_debug_output() {
 fn database_passwords_never_show_in_the_auth_servers_or_the_apis_debug_output() {
     let url = "postgres://app:db-password-83c1@db.internal:5432/auth";
     let auth =
-        auth_server::config::Cli::try_parse_from(["auth-server", "--database-url", url, "serve"])
+        auth_server::cli::Cli::try_parse_from(["auth-server", "--database-url", url, "serve"])
             .unwrap();
-    let api = directory_api::config::Cli::try_parse_from([
-        "directory-api",
-        "--database-url",
-        url,
-        "serve",
-    ])
-    .unwrap();
+    let api =
+        directory_api::cli::Cli::try_parse_from(["directory-api", "--database-url", url, "serve"])
+            .unwrap();
     let auth_settings = auth_server::config::Settings::new(url, "127.0.0.1:0".parse().unwrap());
     let api_settings =
         directory_api::config::Settings::new(url, "127.0.0.1:0".parse().unwrap(), "http://a");
@@ -143,7 +141,7 @@ fn database_passwords_never_show_in_the_auth_servers_or_the_apis_debug_output() 
         );
     }
     // The real URL is still there for connecting.
-    assert_eq!(auth.database_url.expose(), url);
+    assert_eq!(auth.database_url.expose_secret(), url);
 }
 
 #[tokio::test]
@@ -291,24 +289,24 @@ fn the_auth_server_and_the_api_read_their_database_url_from_a_file() {
     let url = "postgres://app:file-password-2c8b@db.internal/auth";
     let file = file_with(&dir, "db-url", &format!("{url}\n"));
     let path = file.to_str().unwrap();
-    let auth = auth_server::config::Cli::try_parse_from([
+    let auth = auth_server::cli::Cli::try_parse_from([
         "auth-server",
         "--database-url-file",
         path,
         "serve",
     ])
     .unwrap();
-    assert_eq!(auth.database_url().unwrap().expose(), url);
-    let api = directory_api::config::Cli::try_parse_from([
+    assert_eq!(auth.database_url().unwrap().expose_secret(), url);
+    let api = directory_api::cli::Cli::try_parse_from([
         "directory-api",
         "--database-url-file",
         path,
         "migrate",
     ])
     .unwrap();
-    assert_eq!(api.database_url().unwrap().expose(), url);
+    assert_eq!(api.database_url().unwrap().expose_secret(), url);
     assert!(!format!("{:?}", auth.database_url().unwrap()).contains("file-password-2c8b"));
-    let missing = auth_server::config::Cli::try_parse_from([
+    let missing = auth_server::cli::Cli::try_parse_from([
         "auth-server",
         "--database-url-file",
         "/nonexistent/db-url",
@@ -319,7 +317,7 @@ fn the_auth_server_and_the_api_read_their_database_url_from_a_file() {
         format!("{:#}", missing.database_url().unwrap_err()),
         "cannot read the database URL file /nonexistent/db-url: No such file or directory (os error 2)"
     );
-    let both = directory_api::config::Cli::try_parse_from([
+    let both = directory_api::cli::Cli::try_parse_from([
         "directory-api",
         "--database-url",
         url,

@@ -194,18 +194,14 @@ async fn each_service_returns_a_request_id_and_replaces_an_unsafe_one() {
 async fn each_binary_takes_its_log_format_from_a_flag() {
     use clap::Parser as _;
     let auth =
-        auth_server::config::Cli::try_parse_from(["auth-server", "--log-format", "json", "serve"])
+        auth_server::cli::Cli::try_parse_from(["auth-server", "--log-format", "json", "serve"])
             .unwrap();
     assert_eq!(auth.log_format, auth_server::telemetry::LogFormat::Json);
-    let api = directory_api::config::Cli::try_parse_from([
-        "directory-api",
-        "--log-format",
-        "json",
-        "serve",
-    ])
-    .unwrap();
+    let api =
+        directory_api::cli::Cli::try_parse_from(["directory-api", "--log-format", "json", "serve"])
+            .unwrap();
     assert_eq!(api.log_format, directory_api::telemetry::LogFormat::Json);
-    let web = directory_web::config::Settings::try_parse_from([
+    let web = directory_web::cli::Cli::try_parse_from([
         "directory-web",
         "--log-format",
         "json",
@@ -214,9 +210,8 @@ async fn each_binary_takes_its_log_format_from_a_flag() {
     ])
     .unwrap();
     assert_eq!(web.log_format, directory_web::telemetry::LogFormat::Json);
-    let err =
-        directory_web::config::Settings::try_parse_from(["directory-web", "--log-format", "xml"])
-            .unwrap_err();
+    let err = directory_web::cli::Cli::try_parse_from(["directory-web", "--log-format", "xml"])
+        .unwrap_err();
     assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
 }
 

@@ -284,7 +284,7 @@ async fn a_member_of_staff_signed_in_on_one_website_instance_is_signed_in_on_the
         let key = key.clone();
         web.push(
             web_instance_with(&api.base, &s.auth[0].base, &s.d.web, s.clock.clone(), |w| {
-                w.session_key = Some(key.into());
+                w.serve.session_key = Some(key.into());
             })
             .await,
         );

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::oauth::keys::ALGORITHM;
 use crate::oauth::policy::GrantType;
 use crate::oauth::scope::Scope;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 

@@ -2,15 +2,14 @@
 
 mod discovery;
 mod form_body;
-mod health;
 mod revoke;
 mod token;
 
 use actix_web::web;
 
-/// Registers every route of the auth server; `/metrics` only when `metrics_here` (else it is
-/// served on its own address, `--metrics-bind`).
-pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
+/// Registers the auth server's own routes (`/healthz`, `/readyz` and `/metrics` are
+/// `service_kit::server`'s).
+pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/oauth/token")
             .route(web::post().to(token::token))
@@ -30,10 +29,5 @@ pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
         "/.well-known/oauth-authorization-server",
         web::get().to(discovery::metadata),
     )
-    .route("/.well-known/jwks.json", web::get().to(discovery::jwks))
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz));
-    if metrics_here {
-        cfg.route("/metrics", web::get().to(health::metrics));
-    }
+    .route("/.well-known/jwks.json", web::get().to(discovery::jwks));
 }

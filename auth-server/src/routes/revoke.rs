@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::form_body::read_request;
 use crate::error::{Error, no_store};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Revokes a token; 200 whether or not it was known (RFC 7009 §2.2).
 pub async fn revoke(

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::form_body::read_request;
 use crate::error::{Error, no_store};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Issues tokens for the three grants.
 pub async fn token(

@@ -30,7 +30,9 @@ pub struct Db {
 impl Db {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created, WAL mode) or
     /// `postgres://…`.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: impl Into<service_kit::db::DatabaseUrl>) -> anyhow::Result<Self> {
+        let url = url.into();
+        let url = &url;
         let (pool, backend) = service_kit::db::connect(url).await?;
         let local = match backend {
             Backend::Sqlite => LocalReads::for_url(url),

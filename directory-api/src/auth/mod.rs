@@ -20,7 +20,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::startup::ApiState;
+use crate::state::ApiState;
 
 /// A scope of the directory API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,5 @@
 //! HTTP handlers: extract, parse, call the store, map.
 
-pub mod health;
 pub mod openapi;
 pub mod staff;
 
@@ -9,12 +8,9 @@ use actix_web::{HttpRequest, web};
 
 use crate::error::ApiError;
 
-/// Registers every route of the API; `/metrics` too when `with_metrics` (false when
-/// `--metrics-bind` serves it on an address of its own, so the main one answers 404).
-pub fn configure(cfg: &mut web::ServiceConfig, with_metrics: bool) {
-    if with_metrics {
-        cfg.route("/metrics", web::get().to(health::metrics));
-    }
+/// Registers the API's own routes (`/healthz`, `/readyz` and `/metrics` are
+/// `service_kit::server`'s).
+pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/staff")
             .route(web::get().to(staff::list))
@@ -58,9 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, with_metrics: bool) {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),
     )
-    .route("/openapi.json", web::get().to(openapi::document))
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz));
+    .route("/openapi.json", web::get().to(openapi::document));
 }
 
 /// Largest JSON body accepted.

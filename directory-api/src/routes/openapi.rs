@@ -11,7 +11,7 @@ use crate::domain::staff::{
     FieldChange, HistoryEntry, NewStaffRequest, StaffPatchRequest, StaffRecord,
 };
 use crate::error::Problem;
-use crate::startup::ApiState;
+use crate::state::ApiState;
 
 use super::staff;
 

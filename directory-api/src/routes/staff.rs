@@ -16,7 +16,7 @@ use crate::domain::staff::{
     HistoryEntry, NewStaff, NewStaffRequest, StaffPatch, StaffPatchRequest, StaffRecord,
 };
 use crate::error::{ApiError, Problem, Result};
-use crate::startup::ApiState;
+use crate::state::ApiState;
 use crate::store::staff::{Actor, SearchQuery, StaffRow, Written};
 
 /// Longest search text accepted.

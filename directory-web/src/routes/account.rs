@@ -17,7 +17,7 @@ use crate::error::WebError;
 use crate::headers::PRIVATE_NO_STORE;
 use crate::renewal::{self, Plan, Renewal};
 use crate::session::{self, SignedIn};
-use crate::startup::WebState;
+use crate::state::WebState;
 use crate::user_tokens::SignInError;
 use crate::views::{ConflictRow, ErrorPage, FieldMessage, ProfilePage, SignInPage};
 use service_kit::address_throttle::client_address;

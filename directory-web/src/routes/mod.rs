@@ -2,13 +2,13 @@
 
 pub mod account;
 pub mod assets;
-pub mod health;
 pub mod pages;
 
 use actix_web::web;
 
-/// Registers every route; `/metrics` only when `metrics_here` (no `--metrics-bind`).
-pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
+/// Registers the website's own routes (`/healthz`, `/readyz` and `/metrics` are
+/// `service_kit::server`'s).
+pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::directory))
         .route("/staff/{id}", web::get().to(pages::staff))
         .route("/how-it-works", web::get().to(pages::how_it_works))
@@ -19,10 +19,5 @@ pub fn configure(cfg: &mut web::ServiceConfig, metrics_here: bool) {
         .route("/sign-out", web::post().to(account::sign_out))
         .route("/static/site.css", web::get().to(assets::stylesheet))
         .route("/static/favicon.svg", web::get().to(assets::favicon))
-        .route("/favicon.ico", web::get().to(assets::favicon))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz));
-    if metrics_here {
-        cfg.route("/metrics", web::get().to(health::metrics));
-    }
+        .route("/favicon.ico", web::get().to(assets::favicon));
 }

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::api::ApiFailure;
 use crate::error::WebError;
-use crate::startup::WebState;
+use crate::state::WebState;
 use crate::views::{
     Account, Claim, DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary,
 };

@@ -115,7 +115,7 @@ pub async fn web_instance_with(
         &client.id,
         &client.secret,
     );
-    settings.workers = Some(1);
+    settings.serve.workers = Some(1);
     configure(&mut settings);
     let app = directory_web::startup::Application::build_with_clock(settings, clock)
         .await

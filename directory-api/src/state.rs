@@ -1,0 +1,61 @@
+//! What every handler of the API shares, and what it tells the shared HTTP server about
+//! itself (readiness, metrics). Routes and start-up both import this module; neither imports
+//! the other.
+
+use std::sync::Arc;
+
+use actix_web::{HttpMessage as _, HttpRequest};
+use service_kit::clock::Clock;
+use service_kit::http_metrics::Encoder;
+use service_kit::server::{RequestLabels, ServiceState};
+
+use crate::auth::TokenKind;
+use crate::auth::verify::TokenVerifier;
+use crate::metrics::Metrics;
+use crate::store::Db;
+
+/// What every handler shares.
+pub struct ApiState {
+    /// The database.
+    pub db: Db,
+    /// Checks bearer tokens.
+    pub verifier: TokenVerifier,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The OpenAPI document, rendered once.
+    pub openapi_json: String,
+}
+
+impl ServiceState for ApiState {
+    /// Ready when the database answers and the authorization server's keys have been fetched
+    /// (once fetched, they are kept through an outage of the authorization server).
+    async fn readiness(&self) -> Vec<(&'static str, bool)> {
+        let db = self.db.ping().await;
+        if let Err(e) = &db {
+            tracing::warn!(error = format!("{e:#}"), "readiness: database unreachable");
+        }
+        // A refresh skipped by the refetch rate limit also answers `Ok`: only keys in hand count.
+        let keys = self.verifier.keys();
+        let loaded = keys.is_loaded() || (keys.refresh().await.is_ok() && keys.is_loaded());
+        if !loaded {
+            tracing::warn!("readiness: no signing keys yet");
+        }
+        vec![("database", db.is_ok()), ("jwks", loaded)]
+    }
+
+    fn metrics_encoder(&self) -> Encoder {
+        self.metrics.encoder()
+    }
+
+    /// Also labels the kind of token presented (`none` when there was none).
+    fn observe_request(&self, request: &HttpRequest, labels: RequestLabels<'_>, seconds: f64) {
+        let kind = request
+            .extensions()
+            .get::<TokenKind>()
+            .map_or("none", |k| k.as_str());
+        self.metrics
+            .observe(labels.route, labels.method, labels.status, kind, seconds);
+    }
+}
