@@ -54,5 +54,8 @@ impl ServiceState for AppState {
             labels.status,
             seconds,
         );
+        let (method, route, status) = (labels.method, labels.route, labels.status);
+        let micros = (seconds * 1e6) as u64;
+        tracing::debug!(%method, %route, status, micros, "request");
     }
 }

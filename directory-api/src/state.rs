@@ -57,5 +57,8 @@ impl ServiceState for ApiState {
             .map_or("none", |k| k.as_str());
         self.metrics
             .observe(labels.route, labels.method, labels.status, kind, seconds);
+        let (method, route, status) = (labels.method, labels.route, labels.status);
+        let micros = (seconds * 1e6) as u64;
+        tracing::debug!(%method, %route, status, token_kind = kind, micros, "request");
     }
 }

@@ -68,5 +68,8 @@ impl ServiceState for WebState {
     fn observe_request(&self, _request: &HttpRequest, labels: RequestLabels<'_>, seconds: f64) {
         self.metrics
             .observe(labels.route, labels.method, labels.status, seconds);
+        let (method, route, status) = (labels.method, labels.route, labels.status);
+        let micros = (seconds * 1e6) as u64;
+        tracing::debug!(%method, %route, status, micros, "request");
     }
 }

@@ -150,7 +150,16 @@ async fn kill_9_of_the_api_during_a_stream_of_acknowledged_edits_loses_none_of_t
             .json()
             .await
             .unwrap();
-        assert_eq!(record["bio"].as_str(), saved.last().map(String::as_str));
+        // A writer whose first edit was still in flight at the kill saved nothing: its record
+        // keeps the bio it had.
+        if let Some(last) = saved.last() {
+            assert_eq!(
+                record["bio"].as_str(),
+                Some(last.as_str()),
+                "record {}",
+                e.id
+            );
+        }
     }
 }
 
