@@ -25,7 +25,7 @@ pub struct ServeArgs {
 
     /// The authorization server whose tokens are accepted (its issuer identifier; its
     /// metadata and keys are found under it). `https://`, or `http://` on a loopback host
-    /// only (127.0.0.0/8, [::1], localhost): the service refuses to start otherwise.
+    /// only (127.0.0.0/8, `[::1]`, localhost): the service refuses to start otherwise.
     #[arg(long, env = "API_ISSUER", default_value = DEFAULT_ISSUER)]
     pub issuer: String,
 
