@@ -9,7 +9,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::admin;
 use crate::clock::{Clock as _, SystemClock};
-use crate::config::{DEFAULT_DATABASE_URL, ServeArgs, Settings};
+use crate::config::{
+    DEFAULT_CLIENT_TOKEN_TTL_SECS, DEFAULT_DATABASE_URL, DEFAULT_USER_TOKEN_TTL_SECS, ServeArgs,
+    Settings,
+};
 use crate::oauth::client_auth::ClientId;
 use crate::oauth::keys::is_published;
 use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
@@ -187,8 +190,9 @@ pub enum KeysCommand {
     Rotate,
     /// List signing keys.
     List {
-        /// The longest token lifetime, to tell which retired keys are still published.
-        #[arg(long, env = "AUTH_MAX_TOKEN_TTL_SECS", default_value_t = 900)]
+        /// The longest token lifetime, to tell which retired keys are still published
+        /// (default: the longer of the two default token lifetimes).
+        #[arg(long, env = "AUTH_MAX_TOKEN_TTL_SECS", default_value_t = DEFAULT_USER_TOKEN_TTL_SECS.max(DEFAULT_CLIENT_TOKEN_TTL_SECS))]
         max_token_ttl_secs: i64,
     },
 }

@@ -22,6 +22,10 @@ pub const DEFAULT_PASSWORD_HASH_QUEUE: usize = 64;
 pub const DEFAULT_MAX_FAILED_PER_DEVICE: i64 = 5;
 /// How often expired throttling counters are purged by default, in seconds.
 pub const DEFAULT_THROTTLE_PURGE_SECS: u64 = 60;
+/// The default lifetime of users' access tokens, in seconds.
+pub const DEFAULT_USER_TOKEN_TTL_SECS: i64 = 300;
+/// The default lifetime of clients' access tokens, in seconds.
+pub const DEFAULT_CLIENT_TOKEN_TTL_SECS: i64 = 900;
 /// The default refresh reuse grace, in seconds.
 pub const DEFAULT_REFRESH_REUSE_GRACE_SECS: i64 = 2;
 
@@ -41,11 +45,11 @@ pub struct ServeArgs {
     pub audience: String,
 
     /// Lifetime of users' access tokens, in seconds.
-    #[arg(long, env = "AUTH_USER_TOKEN_TTL_SECS", default_value_t = 300)]
+    #[arg(long, env = "AUTH_USER_TOKEN_TTL_SECS", default_value_t = DEFAULT_USER_TOKEN_TTL_SECS)]
     pub user_token_ttl_secs: i64,
 
     /// Lifetime of clients' access tokens, in seconds.
-    #[arg(long, env = "AUTH_CLIENT_TOKEN_TTL_SECS", default_value_t = 900)]
+    #[arg(long, env = "AUTH_CLIENT_TOKEN_TTL_SECS", default_value_t = DEFAULT_CLIENT_TOKEN_TTL_SECS)]
     pub client_token_ttl_secs: i64,
 
     /// A refresh token unused for this long expires, in seconds.
