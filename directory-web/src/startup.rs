@@ -9,7 +9,7 @@ use actix_web::error::UrlencodedError;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 
-use crate::api::Api;
+use crate::api_client::Api;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::WebError;
