@@ -2,15 +2,19 @@
 //! (OAuth 2.0 `client_credentials`). It knows the authorization server only through its token
 //! endpoint, and the API only through HTTP.
 
-pub mod api;
+pub mod api_client;
+pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod device;
 pub mod error;
+pub mod extract;
 pub mod headers;
 pub mod metrics;
+pub mod outbound;
 pub mod renewal;
+pub mod respond;
 pub mod revocation;
 pub mod routes;
 pub mod session;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
 use crate::error::WebError;
+use crate::views::Account;
 
 const CSRF: &str = "csrf";
 const USER: &str = "user";
@@ -107,4 +108,16 @@ pub fn begin(session: &Session, user: &SignedIn) -> Result<(), WebError> {
 /// Ends the session entirely: the cookie is removed.
 pub fn end(session: &Session) {
     session.purge();
+}
+
+/// The visitor's account state for the page header. Public pages never create a session:
+/// only a signed-in visitor has one.
+pub fn account(session: &Session) -> Account {
+    match signed_in(session) {
+        Some(user) => Account {
+            username: Some(user.username),
+            csrf: csrf_token(session).unwrap_or_default(),
+        },
+        None => Account::default(),
+    }
 }

@@ -17,7 +17,7 @@ use secrecy::ExposeSecret as _;
 use service_kit::address_throttle::AddressThrottle;
 use service_kit::server::{HttpService, Listeners};
 
-use crate::api::Api;
+use crate::api_client::Api;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::WebError;

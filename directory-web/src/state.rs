@@ -10,7 +10,7 @@ use service_kit::clock::Clock;
 use service_kit::http_metrics::Encoder;
 use service_kit::server::{RequestLabels, ServiceState};
 
-use crate::api::Api;
+use crate::api_client::Api;
 use crate::metrics::Metrics;
 use crate::renewal::Renewals;
 use crate::revocation::Revocations;

@@ -130,7 +130,7 @@ impl AppToken {
         let response = self
             .oauth
             .exchange_client_credentials()
-            .request_async(&crate::api::forwarding_client(&self.http))
+            .request_async(&crate::outbound::forwarding_client(&self.http))
             .await
             .map_err(|e| TokenUnavailable(e.to_string()))?;
         let lifetime = response

@@ -3,29 +3,19 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 
-use crate::api::ApiFailure;
+use crate::api_client::ApiFailure;
+use crate::claims::decoded_claims;
 use crate::error::WebError;
+use crate::extract::MaybeUser;
+use crate::respond::html;
+use crate::session::account;
 use crate::state::WebState;
-use crate::views::{
-    Account, Claim, DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary,
-};
+use crate::views::{DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary};
 
 /// Records per directory page (the API is asked for as many).
 const PER_PAGE: i64 = 24;
-
-fn html(page: &impl Template) -> Result<HttpResponse, WebError> {
-    let body = page
-        .render()
-        .map_err(|e| WebError::Unexpected(anyhow::anyhow!("template: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body))
-}
 
 fn failure(f: ApiFailure) -> WebError {
     match f {
@@ -59,26 +49,6 @@ async fn with_app_token<T>(
         }
         other => other.map_err(failure),
     }
-}
-
-/// The visitor's account state for the page header. Public pages never create a session:
-/// only a signed-in visitor has one.
-pub fn account(session: &Session) -> Account {
-    match crate::session::signed_in(session) {
-        Some(user) => Account {
-            username: Some(user.username),
-            csrf: crate::session::csrf_token(session).unwrap_or_default(),
-        },
-        None => Account::default(),
-    }
-}
-
-/// The `sub` of a JWT, read without verification (for display and session labels only).
-pub fn token_subject(jwt: &str) -> Option<String> {
-    let payload = jwt.split('.').nth(1)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims["sub"].as_str().map(str::to_owned)
 }
 
 fn app_token_note(state: &WebState) -> String {
@@ -265,50 +235,22 @@ fn human_date(rfc3339: &str) -> String {
     }
 }
 
-/// What each claim of an access token means, for the teaching page.
-fn meaning(claim: &str) -> &'static str {
-    match claim {
-        "iss" => "Issuer: the authorization server that signed the token.",
-        "sub" => "Subject: whom the token speaks for. For the site's own token, the site itself.",
-        "aud" => "Audience: the API the token is meant for, and nothing else.",
-        "exp" => "Expiry (Unix time): after this the API refuses the token.",
-        "iat" => "Issued at (Unix time).",
-        "nbf" => "Not before (Unix time).",
-        "jti" => "A unique id for this very token.",
-        "client_id" => "The application the token was issued to.",
-        "scope" => "What the token allows: here, reading the public directory only.",
-        "token_kind" => {
-            "Set by the authorization server: a client's token or a person's. The API checks it before anything a person may do."
-        }
-        "sid" => "The sign-in this token belongs to (people's tokens only).",
-        _ => "",
-    }
-}
-
-/// The claims of a JWT, decoded for display (the token came straight from the issuer; it is
-/// not re-verified here, and is never shown itself).
-pub fn decoded_claims(token: &SecretString) -> Option<Vec<Claim>> {
-    let payload = token.expose_secret().split('.').nth(1)?;
-    let claims: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    Some(
-        claims
-            .into_iter()
-            .map(|(name, value)| Claim {
-                meaning: meaning(&name).to_owned(),
-                value: value.to_string(),
-                name,
-            })
-            .collect(),
-    )
-}
-
 /// `GET /how-it-works`: the two grants side by side, with the live claims of the site's own
-/// token.
+/// token, and of the visitor's own when they are signed in. The page renders even when the
+/// visitor's sign-in cannot be checked: without their token, the reason logged.
 pub async fn how_it_works(
+    user: Result<MaybeUser, WebError>,
     session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
+    let user_claims = match user {
+        Ok(MaybeUser(Some(user))) => decoded_claims(&user.token()).unwrap_or_default(),
+        Ok(MaybeUser(None)) => Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the signed-in user's token could not be checked");
+            Vec::new()
+        }
+    };
     let (app_claims, app_token_problem) = match state.token.get().await {
         Ok(token) => match decoded_claims(&token) {
             Some(claims) => (claims, None),
@@ -322,7 +264,7 @@ pub async fn how_it_works(
     html(&HowItWorksPage {
         title: "How it works — Staff directory".to_owned(),
         token_used: app_token_note(&state),
-        user_claims: super::account::user_claims(&session, &state).await,
+        user_claims,
         account: account(&session),
         app_claims,
         app_token_problem,

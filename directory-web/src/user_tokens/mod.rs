@@ -22,6 +22,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::clock::Clock;
 use crate::session::SignedIn;
 
+mod refusal;
+
+use refusal::{Seen, refused, retry_after_secs};
+
 /// The extension parameter of this authorization server's token response: a device token,
 /// after a password sign-in (see `crate::device`).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -107,19 +111,6 @@ impl TokenHint {
 #[error("the revocation failed: {0}")]
 pub struct RevokeFailed(pub String);
 
-/// The status and `Retry-After` (delta-seconds, RFC 9110 §10.2.3) of the last response.
-type Seen = Mutex<Option<(u16, Option<u64>)>>;
-
-fn retry_after_secs(headers: &oauth2::http::HeaderMap) -> Option<u64> {
-    headers
-        .get(oauth2::http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// Obtains, renews and revokes members of staff's tokens.
 #[derive(Clone)]
 pub struct UserTokens {
@@ -184,7 +175,7 @@ impl UserTokens {
     ) -> Result<(SignedIn, Option<String>), SignInError> {
         // The oauth2 crate's error keeps the body, not the status: the HTTP function records it.
         let seen: Seen = Mutex::new(None);
-        let forward = crate::api::forwarding_client(&self.http);
+        let forward = crate::outbound::forwarding_client(&self.http);
         let recording = |request: oauth2::HttpRequest| {
             let call = oauth2::AsyncHttpClient::call(&forward, request);
             let seen = &seen;
@@ -209,7 +200,7 @@ impl UserTokens {
         match response {
             Ok(r) => {
                 // The token's subject is the canonical username (sign-in folds case).
-                let claims_sub = crate::routes::pages::token_subject(r.access_token().secret());
+                let claims_sub = crate::claims::token_subject(r.access_token().secret());
                 let user = self
                     .signed_in(claims_sub.as_deref().unwrap_or(username), &r)
                     .ok_or_else(|| {
@@ -217,22 +208,13 @@ impl UserTokens {
                     })?;
                 Ok((user, r.extra_fields().device_token.clone()))
             }
-            // RFC 6585 §4: 429 is the lock (the authorization server answers it with
-            // `invalid_grant` and `Retry-After`), whatever its description says.
-            Err(RequestTokenError::ServerResponse(_)) if seen.is_some_and(|(s, _)| s == 429) => {
-                Err(SignInError::Throttled {
-                    retry_after: seen.and_then(|(_, r)| r),
-                })
+            Err(e) => {
+                let refusal = match &e {
+                    RequestTokenError::ServerResponse(answer) => refused(seen, answer.error()),
+                    _ => None,
+                };
+                Err(refusal.unwrap_or_else(|| SignInError::Unavailable(e.to_string())))
             }
-            Err(RequestTokenError::ServerResponse(e))
-                if matches!(
-                    e.error(),
-                    BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidRequest
-                ) =>
-            {
-                Err(SignInError::BadCredentials)
-            }
-            Err(e) => Err(SignInError::Unavailable(e.to_string())),
         }
     }
 
@@ -243,7 +225,7 @@ impl UserTokens {
         let response = self
             .oauth
             .exchange_refresh_token(&RefreshToken::new(user.refresh_token.clone()))
-            .request_async(&crate::api::forwarding_client(&self.http))
+            .request_async(&crate::outbound::forwarding_client(&self.http))
             .await;
         match response {
             Ok(r) => self
@@ -266,7 +248,7 @@ impl UserTokens {
         let response = self
             .http
             .post(&self.introspection_url)
-            .headers(crate::api::request_id_header())
+            .headers(crate::outbound::request_id_header())
             .basic_auth(
                 encode(&self.client_id),
                 Some(encode(self.client_secret.expose_secret())),
@@ -301,7 +283,7 @@ impl UserTokens {
         let response = self
             .http
             .post(&self.revocation_url)
-            .headers(crate::api::request_id_header())
+            .headers(crate::outbound::request_id_header())
             // RFC 6749 §2.3.1: the id and secret are form-encoded inside Basic.
             .basic_auth(
                 encode(&self.client_id),
