@@ -37,7 +37,7 @@ pub enum Error {
     #[error("service unavailable")]
     Unavailable(anyhow::Error),
     /// 503 `temporarily_unavailable` with `Retry-After: 1`: too many sign-ins are already
-    /// waiting for a password hash ([`crate::oauth::password::Busy`]); nothing was checked or
+    /// waiting for a password hash ([`crate::oauth::hashing::Busy`]); nothing was checked or
     /// counted, and a retry in a moment may succeed. (`temporarily_unavailable` is defined for
     /// the authorization endpoint, RFC 6749 §4.1.2.1; answering it from the token endpoint is
     /// an extension of §5.2.)
@@ -65,9 +65,9 @@ impl From<anyhow::Error> for Error {
     }
 }
 
-impl From<crate::oauth::password::Busy> for Error {
+impl From<crate::oauth::hashing::Busy> for Error {
     /// No place in the hashing queue: 503, retry in a moment.
-    fn from(_: crate::oauth::password::Busy) -> Self {
+    fn from(_: crate::oauth::hashing::Busy) -> Self {
         Self::Overloaded
     }
 }
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_full_hashing_queue_is_a_503_with_retry_after() {
-        let e = Error::from(crate::oauth::password::Busy);
+        let e = Error::from(crate::oauth::hashing::Busy);
         let r = e.error_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(header(&r, header::RETRY_AFTER), Some("1"));

@@ -47,7 +47,7 @@ pub struct Metrics {
     throttled: Family<KindLabels, Counter>,
     client_failures: Family<ClientLabels, Counter>,
     reuse: Counter,
-    hashing: crate::oauth::password::QueueStats,
+    hashing: crate::oauth::hashing::QueueStats,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -101,7 +101,7 @@ impl Metrics {
             "Failed client authentications by registered client id (`unknown` for ids that are not registered): a rise for a real client means someone is guessing its secret",
             client_failures.clone(),
         );
-        let hashing = crate::oauth::password::QueueStats::default();
+        let hashing = crate::oauth::hashing::QueueStats::default();
         registry.register(
             "password_hashes_shed",
             "Sign-ins answered 503 at once because the password-hashing queue was full",
@@ -153,7 +153,7 @@ impl Metrics {
     }
 
     /// The counters the password hasher updates.
-    pub fn hashing(&self) -> crate::oauth::password::QueueStats {
+    pub fn hashing(&self) -> crate::oauth::hashing::QueueStats {
         self.hashing.clone()
     }
 

@@ -270,7 +270,7 @@ where
         .map(|_| {
             let stop = stop.clone();
             std::thread::spawn(move || {
-                auth_server::oauth::password::lower_priority();
+                auth_server::oauth::hashing::lower_priority();
                 let mut n: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n = std::hint::black_box(n.wrapping_add(1));

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::form_body::read_request;
 use crate::error::{Error, no_store};
+use crate::oauth::revocation::token_parameter;
 use crate::state::AppState;
 
 /// Revokes a token; 200 whether or not it was known (RFC 7009 §2.2).
@@ -18,7 +19,10 @@ pub async fn revoke(
             .tokens
             .authenticate_client(presented, state.client_address(&req))
             .await?;
-        state.tokens.revoke(&client, &params).await
+        state
+            .tokens
+            .revoke(&client, token_parameter(&params)?)
+            .await
     }
     .await;
     match result {
@@ -43,7 +47,10 @@ pub async fn introspect(
             .tokens
             .authenticate_client(presented, state.client_address(&req))
             .await?;
-        state.tokens.introspect(&client, &params).await
+        state
+            .tokens
+            .introspect(&client, token_parameter(&params)?)
+            .await
     }
     .await;
     match result {

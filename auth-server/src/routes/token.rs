@@ -4,9 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::form_body::read_request;
 use crate::error::{Error, no_store};
+use crate::oauth::token_request::TokenRequest;
 use crate::state::AppState;
 
-/// Issues tokens for the three grants.
+/// Issues tokens for the three grants: the client is authenticated first, then the form is
+/// parsed into a typed request for the grant ([`TokenRequest::parse`]).
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
@@ -18,8 +20,9 @@ pub async fn token(
             .tokens
             .authenticate_client(presented, state.client_address(&req))
             .await?;
+        let (row, request) = TokenRequest::parse(&params, &client.policy)?;
         let requester = req.conn_data::<service_kit::liveness::Liveness>();
-        state.tokens.token(&client, &params, requester).await
+        state.tokens.token(&client, &row, request, requester).await
     }
     .await;
     match result {

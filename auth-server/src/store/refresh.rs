@@ -54,22 +54,6 @@ pub struct RefreshLookup {
     pub user_active: bool,
 }
 
-/// How a rotation attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
-    /// This request moved the family to the next generation and stored the new token.
-    Rotated,
-    /// Another request rotated (or revoked) the family first.
-    LostRace,
-}
-
-/// Stores the next generation's token of a live family: `$1` its hash, `$2` its generation,
-/// `$3` issue time, `$4` idle expiry, `$5` the family.
-pub(super) const ROTATE_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens \
-        (token_hash, family_id, generation, issued_at, expires_at) \
-    SELECT $1, family_id, $2, $3, $4 FROM refresh_families \
-    WHERE family_id = $5 AND revoked_at IS NULL";
-
 /// A presented refresh token with its family, the family's current generation (its newest
 /// token's) and whether its user may still sign in.
 const FIND_REFRESH_TOKEN: &str = "SELECT f.family_id, f.client_id, f.username, f.scope, \
@@ -155,39 +139,6 @@ impl Db {
             Some(r) => Some(lookup_from_row!(r, try_get)),
             None => None,
         })
-    }
-
-    /// Moves the family from generation `from` to `from + 1` by storing the new token, in
-    /// one statement: the unique (family, generation) index lets exactly one of two
-    /// concurrent rotations from the same generation in (RFC 9700 §4.14.2: a refresh token
-    /// is used once), and a family revoked meanwhile takes no new token.
-    pub async fn rotate_refresh_token(
-        &self,
-        family_id: &str,
-        from: i64,
-        new_token_hash: &str,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> anyhow::Result<Rotation> {
-        if let Some(writer) = self.rotation_writer() {
-            return writer
-                .rotate(family_id, from, new_token_hash, issued_at, expires_at)
-                .await;
-        }
-        let inserted = sqlx::query(ROTATE_REFRESH_TOKEN)
-            .bind(new_token_hash)
-            .bind(from + 1)
-            .bind(issued_at)
-            .bind(expires_at)
-            .bind(family_id)
-            .execute(self.pool())
-            .await;
-        match inserted {
-            Ok(done) if done.rows_affected() == 1 => Ok(Rotation::Rotated),
-            Ok(_) => Ok(Rotation::LostRace),
-            Err(e) if is_unique_violation(&e) => Ok(Rotation::LostRace),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// When the family moved to `generation`: the issue time of that generation's token.
