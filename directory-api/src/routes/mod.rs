@@ -2,6 +2,8 @@
 
 pub mod health;
 pub mod openapi;
+pub mod preconditions;
+pub mod search;
 pub mod staff;
 
 use actix_web::http::header;
@@ -17,8 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, with_metrics: bool) {
     }
     cfg.service(
         web::resource("/staff")
-            .route(web::get().to(staff::list))
-            .route(web::head().to(staff::list))
+            .route(web::get().to(search::list))
+            .route(web::head().to(search::list))
             .route(web::post().to(staff::create))
             .default_service(web::to(|| async {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD, POST"))
@@ -52,8 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, with_metrics: bool) {
     )
     .service(
         web::resource("/departments")
-            .route(web::get().to(staff::departments))
-            .route(web::head().to(staff::departments))
+            .route(web::get().to(search::departments))
+            .route(web::head().to(search::departments))
             .default_service(web::to(|| async {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),
