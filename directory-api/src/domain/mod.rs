@@ -1,4 +1,6 @@
-//! Staff records as the API understands them: fields that parse, records, patches.
+//! Staff records as the API understands them: fields that parse, records, patches, searches.
 
 pub mod field;
+pub mod patch;
+pub mod search;
 pub mod staff;

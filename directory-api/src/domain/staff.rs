@@ -1,11 +1,11 @@
-//! A staff record, the requests that create and change one, and their parsed forms.
+//! A staff record, the request that creates one and its parsed form, and its history.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::field::{Field, FieldError, Owner};
+use super::field::{Field, FieldError};
 
 /// A staff record as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -52,6 +52,22 @@ impl StaffRecord {
             Field::ResearchInterests => &self.research_interests,
         }
     }
+
+    /// Sets a field's value (to an already parsed one).
+    pub(crate) fn set(&mut self, field: Field, value: String) {
+        let slot = match field {
+            Field::Username => &mut self.username,
+            Field::DisplayName => &mut self.display_name,
+            Field::JobTitle => &mut self.job_title,
+            Field::Department => &mut self.department,
+            Field::Email => &mut self.email,
+            Field::Phone => &mut self.phone,
+            Field::Office => &mut self.office,
+            Field::Bio => &mut self.bio,
+            Field::ResearchInterests => &mut self.research_interests,
+        };
+        *slot = value;
+    }
 }
 
 /// `POST /staff`: a new record. Optional fields default to empty.
@@ -95,54 +111,6 @@ pub struct NewStaffRequest {
     pub research_interests: String,
 }
 
-/// `PATCH /staff/{id}`: the fields to change, as a JSON merge patch (RFC 7396): an absent
-/// member stays as it is; `null` clears a staff-editable field (the HR-owned ones cannot be
-/// empty). Staff may change phone, office, bio and research interests; the rest is HR's.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffPatchRequest {
-    /// New display name (HR only; 1 to 100 characters).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
-    pub display_name: Option<Option<String>>,
-    /// New job title (HR only; 1 to 100 characters).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
-    pub job_title: Option<Option<String>>,
-    /// New department (HR only; 1 to 100 characters).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
-    pub department: Option<Option<String>>,
-    /// New email (HR only; at most 254 characters).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = "email", max_length = 254)]
-    pub email: Option<Option<String>>,
-    /// New phone (at most 40: digits, spaces, + - ( ) . x); empty or null clears it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 40, pattern = r"^[0-9 +()\-.x]*$")]
-    pub phone: Option<Option<String>>,
-    /// New office (at most 100); empty or null clears it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 100)]
-    pub office: Option<Option<String>>,
-    /// New biography (at most 2000; may span lines); empty or null clears it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 2000)]
-    pub bio: Option<Option<String>>,
-    /// New research interests (at most 500); empty or null clears them.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 500)]
-    pub research_interests: Option<Option<String>>,
-}
-
-/// A member that is present: `Some(None)` for `null`, `Some(Some(v))` for a value (absent
-/// members are `None` through `#[serde(default)]`).
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
-}
-
 /// A new record whose every field parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewStaff {
@@ -184,63 +152,19 @@ impl NewStaff {
     pub fn get(&self, field: Field) -> &str {
         self.values.get(field.name()).map_or("", String::as_str)
     }
-}
 
-/// A change whose every field parsed: the fields to set, in record order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffPatch {
-    changes: Vec<(Field, String)>,
-}
-
-impl StaffPatch {
-    /// Parses every present field, reporting every bad one. An empty patch is refused.
-    pub fn parse(req: StaffPatchRequest) -> Result<Self, Vec<FieldError>> {
-        let raw = [
-            (Field::DisplayName, req.display_name),
-            (Field::JobTitle, req.job_title),
-            (Field::Department, req.department),
-            (Field::Email, req.email),
-            (Field::Phone, req.phone),
-            (Field::Office, req.office),
-            (Field::Bio, req.bio),
-            (Field::ResearchInterests, req.research_interests),
-        ];
-        let mut changes = Vec::new();
-        let mut errors = Vec::new();
-        for (field, value) in raw {
-            // `null` clears (RFC 7396): the same as an empty value, which required fields refuse.
-            if let Some(value) = value {
-                match field.parse(value.as_deref().unwrap_or("")) {
-                    Ok(v) => changes.push((field, v)),
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-        if changes.is_empty() && errors.is_empty() {
-            errors.push(FieldError {
-                field: "body",
-                message: "name at least one field to change".into(),
-            });
-        }
-        if errors.is_empty() {
-            Ok(Self { changes })
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// The fields it changes that only HR may change.
-    pub fn hr_owned_fields(&self) -> Vec<&'static str> {
-        self.changes
-            .iter()
-            .filter(|(f, _)| f.owner() == Owner::Hr)
-            .map(|(f, _)| f.name())
+    /// The `create` history entry's changes: every field that has a value, absent -> value,
+    /// the username first, then in record order.
+    pub fn creation_changes(&self) -> Vec<FieldChange> {
+        std::iter::once(Field::Username)
+            .chain(Field::EDITABLE)
+            .filter(|f| !self.get(*f).is_empty())
+            .map(|f| FieldChange {
+                field: f.name().to_owned(),
+                old: None,
+                new: Some(self.get(f).to_owned()),
+            })
             .collect()
-    }
-
-    /// The changes, in record order.
-    pub fn changes(&self) -> &[(Field, String)] {
-        &self.changes
     }
 }
 
@@ -272,4 +196,49 @@ pub struct HistoryEntry {
     pub token_kind: String,
     /// The fields that changed, old -> new.
     pub changes: Vec<FieldChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_creation_records_every_field_with_a_value_username_first() {
+        let request: NewStaffRequest = serde_json::from_str(
+            r#"{"username": "bsmith", "display_name": "Ben Smith", "job_title": "Technician",
+                "department": "Physics", "email": "ben@example.edu", "office": "Lab 3"}"#,
+        )
+        .unwrap();
+        let new = NewStaff::parse(&request).unwrap();
+        let changes = new.creation_changes();
+        let fields: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "username",
+                "display_name",
+                "job_title",
+                "department",
+                "email",
+                "office"
+            ]
+        );
+        assert!(changes.iter().all(|c| c.old.is_none()));
+        assert_eq!(changes[0].new.as_deref(), Some("bsmith"));
+    }
+
+    #[test]
+    fn every_bad_field_of_a_new_record_is_reported() {
+        let request: NewStaffRequest = serde_json::from_str(
+            r#"{"username": "B Smith", "display_name": "", "job_title": "T",
+                "department": "D", "email": "nope"}"#,
+        )
+        .unwrap();
+        let fields: Vec<_> = NewStaff::parse(&request)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["username", "display_name", "email"]);
+    }
 }

@@ -1,6 +1,8 @@
 //! HTTP handlers: extract, parse, call the store, map.
 
 pub mod openapi;
+pub mod preconditions;
+pub mod search;
 pub mod staff;
 
 use actix_web::http::header;
@@ -13,8 +15,8 @@ use crate::error::ApiError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/staff")
-            .route(web::get().to(staff::list))
-            .route(web::head().to(staff::list))
+            .route(web::get().to(search::list))
+            .route(web::head().to(search::list))
             .route(web::post().to(staff::create))
             .default_service(web::to(|| async {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD, POST"))
@@ -48,8 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/departments")
-            .route(web::get().to(staff::departments))
-            .route(web::head().to(staff::departments))
+            .route(web::get().to(search::departments))
+            .route(web::head().to(search::departments))
             .default_service(web::to(|| async {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),

@@ -7,13 +7,12 @@ use utoipa::openapi::security::{
 };
 
 use crate::domain::field::FieldError;
-use crate::domain::staff::{
-    FieldChange, HistoryEntry, NewStaffRequest, StaffPatchRequest, StaffRecord,
-};
+use crate::domain::patch::StaffPatchRequest;
+use crate::domain::staff::{FieldChange, HistoryEntry, NewStaffRequest, StaffRecord};
 use crate::error::Problem;
 use crate::state::ApiState;
 
-use super::staff;
+use super::{search, staff};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -23,9 +22,9 @@ use super::staff;
                        Client tokens and user tokens are told apart by the `token_kind` claim; \
                        errors are RFC 9457 problem documents."
     ),
-    paths(staff::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, staff::departments),
+    paths(search::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, search::departments),
     components(schemas(
-        StaffRecord, staff::StaffPage, staff::Department, NewStaffRequest, StaffPatchRequest,
+        StaffRecord, search::StaffPage, search::Department, NewStaffRequest, StaffPatchRequest,
         HistoryEntry, FieldChange, Problem, FieldError
     )),
     tags((name = "staff", description = "The staff directory"))

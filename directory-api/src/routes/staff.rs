@@ -1,4 +1,5 @@
-//! `/staff`, `/staff/{id}`, `/staff/{id}/history`, `/me` and `/departments`.
+//! One record: `GET`, `PATCH` and `DELETE /staff/{id}`, `POST /staff`, `/staff/{id}/history`
+//! and `/me`. The directory as a list (`GET /staff`, `/departments`) is in [`super::search`].
 //!
 //! Every handler names the kind of caller it accepts in its signature (see [`crate::auth`]).
 //! Checks run in the order RFC 9110 §13.2.1 implies: authentication and authorization, then
@@ -6,68 +7,15 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
+use super::preconditions::{IfMatch, if_match};
 use super::{json_body, read_body};
 use crate::auth::{Administrator, Editor, Principal, Reader, Scope, StaffMember, TokenKind};
-use crate::domain::field::FieldError;
-use crate::domain::staff::{
-    HistoryEntry, NewStaff, NewStaffRequest, StaffPatch, StaffPatchRequest, StaffRecord,
-};
+use crate::domain::patch::{StaffPatch, StaffPatchRequest};
+use crate::domain::staff::{HistoryEntry, NewStaff, NewStaffRequest, StaffRecord};
 use crate::error::{ApiError, Problem, Result};
 use crate::state::ApiState;
-use crate::store::staff::{Actor, SearchQuery, StaffRow, Written};
-
-/// Longest search text accepted.
-const MAX_QUERY_CHARS: usize = 200;
-/// Most words of a search that are used.
-const MAX_QUERY_WORDS: usize = 8;
-/// Default and largest page sizes.
-const DEFAULT_PER_PAGE: i64 = 20;
-const MAX_PER_PAGE: i64 = 100;
-
-/// `GET /staff` parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// Words to find in name, job title, department or research interests (each as a prefix,
-    /// all required, case- and accent-insensitive). At most 200 characters.
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// Only this department (exact name, as listed by `/departments`).
-    #[param(max_length = 100)]
-    department: Option<String>,
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<i64>,
-    /// Records per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<i64>,
-}
-
-/// One page of search results.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct StaffPage {
-    /// The records of this page.
-    pub items: Vec<StaffRecord>,
-    /// This page's number, from 1.
-    pub page: i64,
-    /// Records per page.
-    pub per_page: i64,
-    /// Records matching in all.
-    pub total: i64,
-}
-
-/// A department and how many people it has.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Department {
-    /// Its name.
-    pub name: String,
-    /// Live records in it.
-    pub staff: i64,
-}
+use crate::store::staff::{Actor, StaffRow, Written};
 
 fn actor(p: &Principal) -> Actor<'_> {
     Actor {
@@ -89,73 +37,6 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, row: &StaffRow) -> Ht
         .insert_header((header::ETAG, row.etag()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(&row.record)
-}
-
-/// The words of a search: runs of letters and digits, lower-cased.
-fn search_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_QUERY_WORDS)
-        .map(str::to_lowercase)
-        .collect()
-}
-
-fn bad(field: &'static str, message: &str) -> ApiError {
-    ApiError::InvalidInput(vec![FieldError {
-        field,
-        message: message.to_owned(),
-    }])
-}
-
-/// Search the directory.
-#[utoipa::path(
-    get, path = "/staff", tag = "staff",
-    params(SearchParams),
-    security(("oauth2" = ["directory:read"])),
-    responses(
-        (status = 200, description = "A page of live records", body = StaffPage),
-        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list(
-    Reader(_caller): Reader,
-    params: web::Query<SearchParams>,
-    state: web::Data<ApiState>,
-) -> Result<HttpResponse> {
-    let params = params.into_inner();
-    let q = params.q.unwrap_or_default();
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(bad("q", "must be at most 200 characters"));
-    }
-    let department = params.department.filter(|d| !d.is_empty());
-    if department.as_ref().is_some_and(|d| d.chars().count() > 100) {
-        return Err(bad("department", "must be at most 100 characters"));
-    }
-    let page = params.page.unwrap_or(1);
-    if !(1..=1_000_000).contains(&page) {
-        return Err(bad("page", "must be between 1 and 1000000"));
-    }
-    let per_page = params.per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(bad("per_page", "must be between 1 and 100"));
-    }
-    let query = SearchQuery {
-        words: search_words(&q),
-        department,
-        page,
-        per_page,
-    };
-    let (rows, total) = state.db.search(&query).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(StaffPage {
-            items: rows.into_iter().map(|r| r.record).collect(),
-            page,
-            per_page,
-            total,
-        }))
 }
 
 /// One member of staff. Administrators also see retired records.
@@ -256,7 +137,7 @@ pub async fn patch(
     }
     // RFC 6585 §3: the lost-update guard needs the version the client read; `*` would pass
     // for any existing record (RFC 9110 §13.1.1), so it is refused like no If-Match at all.
-    let precondition = match if_match(&req)? {
+    let precondition = match if_match(req.headers())? {
         None => return Err(ApiError::PreconditionRequired),
         Some(IfMatch::Any) => return Err(ApiError::WildcardIfMatch),
         Some(tags) => tags,
@@ -264,10 +145,13 @@ pub async fn patch(
     if !precondition.matches(&current.etag()) {
         return Err(ApiError::PreconditionFailed(current.etag()));
     }
+    // The changes are computed from the version read above; the store writes them only if
+    // the record is still at that version.
+    let diff = patch.diff(&current.record);
     let now = state.clock.now();
     match state
         .db
-        .update_staff(id, current.version, &patch, actor(editor.principal()), now)
+        .update_staff(id, current.version, &diff, actor(editor.principal()), now)
         .await?
     {
         Written::Done(row) => Ok(with_etag(HttpResponse::Ok(), &row)),
@@ -337,7 +221,7 @@ pub async fn retire(
 ) -> Result<HttpResponse> {
     let id = parse_id(&id)?;
     let current = state.db.staff(id, false).await?.ok_or(ApiError::NotFound)?;
-    if let Some(precondition) = if_match(&req)?
+    if let Some(precondition) = if_match(req.headers())?
         && !precondition.matches(&current.etag())
     {
         return Err(ApiError::PreconditionFailed(current.etag()));
@@ -377,72 +261,4 @@ pub async fn history(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(state.db.history(id).await?))
-}
-
-/// The departments of the directory, with head counts (for the search filter).
-#[utoipa::path(
-    get, path = "/departments", tag = "staff",
-    security(("oauth2" = ["directory:read"])),
-    responses(
-        (status = 200, description = "Departments by name", body = Vec<Department>),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn departments(
-    Reader(_caller): Reader,
-    state: web::Data<ApiState>,
-) -> Result<HttpResponse> {
-    let list: Vec<Department> = state
-        .db
-        .departments()
-        .await?
-        .into_iter()
-        .map(|(name, staff)| Department { name, staff })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(list))
-}
-
-/// An `If-Match` precondition (RFC 9110 §13.1.1).
-enum IfMatch {
-    /// `*`: any current representation.
-    Any,
-    /// A list of entity tags; weak ones never match (strong comparison).
-    Tags(Vec<String>),
-}
-
-impl IfMatch {
-    fn matches(&self, current: &str) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|t| !t.starts_with("W/") && t == current),
-        }
-    }
-}
-
-fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>> {
-    let mut tags = Vec::new();
-    let mut any = false;
-    let mut present = false;
-    for value in req.headers().get_all(header::IF_MATCH) {
-        present = true;
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::Malformed("the If-Match header is not ASCII".into()))?;
-        for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            if tag == "*" {
-                any = true;
-            } else {
-                tags.push(tag.to_owned());
-            }
-        }
-    }
-    // An If-Match header with no entity tag in it is a condition nothing meets.
-    Ok(match (any, present) {
-        (true, _) => Some(IfMatch::Any),
-        (false, true) => Some(IfMatch::Tags(tags)),
-        (false, false) => None,
-    })
 }

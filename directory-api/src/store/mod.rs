@@ -1,8 +1,17 @@
 //! Every SQL statement of the directory API. SQLite and PostgreSQL share the statements
 //! except for search, where each uses its own full-text index, and the migrations.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`staff`] | the row type, its ETag, and the reads by id, username, department, history |
+//! | [`search`] | searches of the live directory and the full-text match expression |
+//! | [`writes`] | creation, update and retirement, each with its history entry |
+//! | [`local_reads`] | the SQLite fast path: reads by id on the calling thread |
 
 pub mod local_reads;
+pub mod search;
 pub mod staff;
+pub mod writes;
 
 use anyhow::Context as _;
 pub use service_kit::db::{Backend, is_unique_violation};
@@ -26,10 +35,7 @@ impl Db {
         let url = url.into();
         let url = &url;
         let (pool, backend) = service_kit::db::connect(url).await?;
-        let local = match backend {
-            Backend::Sqlite => LocalReads::for_url(url),
-            Backend::Postgres => None,
-        };
+        let local = local_reads::available(backend, url);
         Ok(Self {
             pool,
             backend,
@@ -69,7 +75,7 @@ impl Db {
         &self.pool
     }
 
-    /// Point reads on the calling thread, on SQLite files (see `service_kit::local_reads`).
+    /// Point reads on the calling thread, on SQLite files (see [`local_reads`]).
     pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
         self.local.as_ref()
     }

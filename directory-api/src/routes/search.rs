@@ -1,0 +1,149 @@
+//! `GET /staff` (search) and `GET /departments`: the directory as a list.
+//!
+//! The query parameters are checked here and the text parsed into [`SearchWords`], so that
+//! the store receives only words that cannot carry query syntax.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Reader;
+use crate::domain::field::FieldError;
+use crate::domain::search::SearchWords;
+use crate::domain::staff::StaffRecord;
+use crate::error::{ApiError, Problem, Result};
+use crate::state::ApiState;
+use crate::store::search::SearchQuery;
+
+/// Longest search text accepted.
+const MAX_QUERY_CHARS: usize = 200;
+/// Default and largest page sizes.
+const DEFAULT_PER_PAGE: i64 = 20;
+const MAX_PER_PAGE: i64 = 100;
+
+/// `GET /staff` parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words to find in name, job title, department or research interests (each as a prefix,
+    /// all required, case- and accent-insensitive). At most 200 characters.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only this department (exact name, as listed by `/departments`).
+    #[param(max_length = 100)]
+    department: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    page: Option<i64>,
+    /// Records per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+/// One page of search results.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StaffPage {
+    /// The records of this page.
+    pub items: Vec<StaffRecord>,
+    /// This page's number, from 1.
+    pub page: i64,
+    /// Records per page.
+    pub per_page: i64,
+    /// Records matching in all.
+    pub total: i64,
+}
+
+/// A department and how many people it has.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    /// Its name.
+    pub name: String,
+    /// Live records in it.
+    pub staff: i64,
+}
+
+fn bad(field: &'static str, message: &str) -> ApiError {
+    ApiError::InvalidInput(vec![FieldError {
+        field,
+        message: message.to_owned(),
+    }])
+}
+
+/// Search the directory.
+#[utoipa::path(
+    get, path = "/staff", tag = "staff",
+    params(SearchParams),
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "A page of live records", body = StaffPage),
+        (status = 400, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    Reader(_caller): Reader,
+    params: web::Query<SearchParams>,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let params = params.into_inner();
+    let q = params.q.unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(bad("q", "must be at most 200 characters"));
+    }
+    let department = params.department.filter(|d| !d.is_empty());
+    if department.as_ref().is_some_and(|d| d.chars().count() > 100) {
+        return Err(bad("department", "must be at most 100 characters"));
+    }
+    let page = params.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(bad("page", "must be between 1 and 1000000"));
+    }
+    let per_page = params.per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(bad("per_page", "must be between 1 and 100"));
+    }
+    let query = SearchQuery {
+        words: SearchWords::parse(&q),
+        department,
+        page,
+        per_page,
+    };
+    let (rows, total) = state.db.search(&query).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(StaffPage {
+            items: rows.into_iter().map(|r| r.record).collect(),
+            page,
+            per_page,
+            total,
+        }))
+}
+
+/// The departments of the directory, with head counts (for the search filter).
+#[utoipa::path(
+    get, path = "/departments", tag = "staff",
+    security(("oauth2" = ["directory:read"])),
+    responses(
+        (status = 200, description = "Departments by name", body = Vec<Department>),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Token lacks directory:read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn departments(
+    Reader(_caller): Reader,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse> {
+    let list: Vec<Department> = state
+        .db
+        .departments()
+        .await?
+        .into_iter()
+        .map(|(name, staff)| Department { name, staff })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(list))
+}
