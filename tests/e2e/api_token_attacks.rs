@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::Clock as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -19,8 +18,9 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 use crate::support::{
-    ALICE, TestDb, TestStack, assert_invalid_token, assert_problem, assert_unauthenticated, basic,
-    claims as jwt_claims, fresh_api, header, jwt_header, text_of,
+    ALICE, Clock as _, TestDb, TestStack, assert_invalid_token, assert_problem,
+    assert_unauthenticated, basic, claims as jwt_claims, demo_auth_database, fresh_api, header,
+    jwt_header, start_auth, text_of,
 };
 
 /// The API's identifier.
@@ -1276,20 +1276,11 @@ async fn t50_unknown_kids_cause_at_most_one_jwks_fetch_per_interval() {
 async fn the_api_keeps_verifying_with_cached_keys_when_the_auth_server_stops() {
     // An auth server of this test's own, so that it can be stopped.
     let test_db = TestDb::fresh("auth").await;
-    let db = auth_server::store::Db::connect(&test_db.url).await.unwrap();
-    db.migrate().await.unwrap();
     let clock = Arc::new(crate::support::ManualClock::starting_now());
     let now = clock.now();
-    staff_directory::demo::seed_auth(&db, now).await.unwrap();
-    let mut settings =
-        auth_server::config::Settings::new(test_db.url.clone(), "127.0.0.1:0".parse().unwrap());
-    settings.serve.workers = Some(1);
-    let app = auth_server::startup::Application::build_with_clock(settings, clock.clone())
-        .await
-        .unwrap();
-    let issuer = format!("http://{}", app.address());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let _db = demo_auth_database(&test_db.url, now).await;
+    let auth = start_auth(&test_db.url, "127.0.0.1:0".parse().unwrap(), clock, |_| {}).await;
+    let issuer = auth.base_url.clone();
     let api = fresh_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
     let http = reqwest::Client::new();
     let issued: Value = http
@@ -1317,7 +1308,7 @@ async fn the_api_keeps_verifying_with_cached_keys_when_the_auth_server_stops() {
     };
     assert_eq!(get(token.clone()).await.unwrap().status(), 200);
 
-    handle.stop(true).await;
+    auth.stop_gracefully().await;
     assert!(
         http.get(format!("{issuer}/healthz")).send().await.is_err(),
         "the auth server should be down"

@@ -71,10 +71,8 @@ async fn docs_separation_runs_as_written() {
 async fn runs_as_written(name: &str, markdown: &str, min_blocks: usize) {
     // The demo's own seeding: its fixed clients and users, and the 60 demo staff.
     let auth_db = TestDb::fresh(&format!("{name}_auth")).await;
-    let db = auth_server::store::Db::connect(&auth_db.url).await.unwrap();
-    db.migrate().await.unwrap();
     let now = crate::support::Clock::now(&crate::support::SystemClock);
-    staff_directory::demo::seed_auth(&db, now).await.unwrap();
+    let _db = demo_auth_database(&auth_db.url, now).await;
     let mut settings =
         auth_server::config::Settings::new(auth_db.url.clone(), "127.0.0.1:0".parse().unwrap());
     settings.serve.workers = Some(1);

@@ -8,7 +8,6 @@ use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::Clock as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -18,7 +17,8 @@ use sqlx::Connection as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::support::{
-    ALICE, TestStack, assert_problem, etag_of, fresh_api, header, patch, text_of,
+    ALICE, ApiDb, Clock as _, RunningService, TestStack, assert_problem, etag_of, fresh_api,
+    header, patch, text_of,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -617,10 +617,7 @@ async fn fake_issuer(
 }
 
 /// `GET /staff` on `api` with `token`.
-async fn read_with(
-    api: &crate::support::RunningService<crate::support::ApiDb>,
-    token: &str,
-) -> reqwest::Response {
+async fn read_with(api: &RunningService<ApiDb>, token: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(format!("{}/staff", api.base_url))
         .bearer_auth(token)
@@ -631,7 +628,7 @@ async fn read_with(
 
 /// Asserts the answer of an API that has no keys: 503 `unavailable`, `Retry-After`, no
 /// challenge (the token may be good), and `/readyz` failing on the `jwks` check alone.
-async fn assert_keyless(api: &crate::support::RunningService<crate::support::ApiDb>, token: &str) {
+async fn assert_keyless(api: &RunningService<ApiDb>, token: &str) {
     let r = read_with(api, token).await;
     assert_eq!(header(&r, "retry-after"), Some("5"));
     assert!(header(&r, "www-authenticate").is_none());

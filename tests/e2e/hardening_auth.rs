@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-use crate::support::poll_until;
 use crate::support::*;
-use crate::support::{capture_logs, logged_with};
 
 /// A password-grant request by the website's client, with a device token when given.
 async fn sign_in_with_device(

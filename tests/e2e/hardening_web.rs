@@ -13,7 +13,6 @@ use base64::Engine as _;
 use reqwest::Method;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::CutProxy;
 use crate::support::*;
 
 // ---------- support ----------

@@ -5,13 +5,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::support::{Clock as _, ManualClock};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 
 use crate::support::*;
-use crate::support::{ALICE, assert_no_store, assert_problem, header, jwt_header};
 
 /// One writer's edits of one record: the bios it was told were saved, and the one it sent last
 /// (which may or may not have been saved when the API died).

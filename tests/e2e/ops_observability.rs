@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use crate::support::Clock as _;
-
 use crate::support::*;
 
 /// The `request_id` of the span a JSON log record was written in.

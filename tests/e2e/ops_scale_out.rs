@@ -9,13 +9,11 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use crate::support::ManualClock;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::*;
-use crate::support::{ALICE, BEN, assert_oauth_error, assert_problem, header, jwt_header};
 
 /// Two authorization servers and two APIs on one deployment's databases, all on one clock. Both
 /// authorization servers carry the first one's issuer identifier, which the APIs trust. (The

@@ -9,13 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::ManualClock;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::support::*;
-use crate::support::{ALICE, TestClient, basic};
 
 /// The bound of a graceful stop (every service has the same), and how much longer a loaded
 /// machine may take to end the process.

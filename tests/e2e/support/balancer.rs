@@ -21,6 +21,7 @@ pub struct RoundRobin {
 }
 
 impl RoundRobin {
+    /// A balancer over `backends` (base URLs), checking their readiness from now on.
     pub fn new(backends: Vec<String>) -> RoundRobin {
         let ready: Arc<Vec<AtomicBool>> =
             Arc::new(backends.iter().map(|_| AtomicBool::new(true)).collect());

@@ -9,6 +9,7 @@ use super::service::RunningService;
 /// leaves), following no redirects.
 pub struct Browser<'a> {
     web: &'a RunningService,
+    /// Its HTTP client (no redirects followed, no cookie store: the cookies are kept here).
     pub http: reqwest::Client,
     /// The session cookie, `name=value`.
     pub cookie: Option<String>,
@@ -18,13 +19,18 @@ pub struct Browser<'a> {
 
 /// What the browser got back.
 pub struct Page {
+    /// The status code.
     pub status: u16,
+    /// The `Location` header, on a redirect.
     pub location: Option<String>,
+    /// The session cookie's `Set-Cookie` header, when the answer set one.
     pub set_cookie: Option<String>,
+    /// The body.
     pub html: String,
 }
 
 impl<'a> Browser<'a> {
+    /// A browser for the website `web`, with no cookies yet.
     pub fn new(web: &'a RunningService) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -38,6 +44,8 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// Sends `method path`, with the form `form` when given and the `extra` headers, keeping
+    /// the cookies the answer sets (and forgetting those it clears).
     pub async fn send(
         &mut self,
         method: Method,
@@ -98,10 +106,12 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// `GET path`.
     pub async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None, &[]).await
     }
 
+    /// `POST path` with `form`.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form), &[]).await
     }

@@ -59,7 +59,9 @@ pub use requests::{
     Auth, access_token, basic, big_form, client_credentials, encode_form, password_grant,
     refresh_grant, token_from,
 };
-pub use seed::{ALICE, BEN, TestClient, TestUser};
-pub use service::{ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_web};
+pub use seed::{ALICE, BEN, TestClient, TestUser, demo_auth_database};
+pub use service::{
+    ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_auth, start_web,
+};
 pub use stack::{TestStack, fresh_api};
 pub use tcp::{Stalled, dead_address, stall_after};

@@ -15,7 +15,9 @@ use super::seed::TestClient;
 /// A service run as its own process by the launcher (`staff-directory auth-server …` and so
 /// on). Killed when dropped, so no test leaves a server behind.
 pub struct Process {
+    /// What it is, for messages.
     pub name: &'static str,
+    /// The address it listens on.
     pub address: SocketAddr,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,

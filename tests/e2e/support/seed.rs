@@ -71,6 +71,14 @@ pub async fn auth_database(url: &str, now: i64) -> (AuthDb, Clients) {
     (db, clients)
 }
 
+/// Migrates the auth server's database at `url` and seeds it as the demo launcher does: the
+/// demo's clients with their published secrets, and the demo's people.
+pub async fn demo_auth_database(url: &str, now: i64) -> AuthDb {
+    let db = seed::auth_database(url).await.unwrap();
+    staff_directory::demo::seed_auth(&db, now).await.unwrap();
+    db
+}
+
 /// Migrates the directory API's database at `url` and loads the demo staff.
 pub async fn api_database(url: &str, now: i64) -> ApiDb {
     seed::directory_database(url, now).await.unwrap()

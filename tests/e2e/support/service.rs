@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use actix_web::dev::ServerHandle;
 use tokio::task::JoinHandle;
 
+/// The services' clocks, named here only, so that the tests do not depend on where a service
+/// crate re-exports them from.
 pub use auth_server::clock::{Clock, ManualClock, SystemClock};
 
 use super::database::TestDb;
@@ -117,10 +119,21 @@ impl<D> RunningService<D> {
             .unwrap_or_else(|| panic!("the {:?} service has no database", self.kind))
     }
 
+    /// Stops it gracefully (requests in flight finish) and waits until it has stopped and
+    /// closed its pool.
+    pub async fn stop_gracefully(&self) {
+        self.handle.0.stop(true).await;
+        self.wait_stopped().await;
+    }
+
     /// Stops it at once (an outage) and waits until it no longer answers and has closed its
     /// pool.
     pub async fn stop(&self) {
         self.handle.0.stop(false).await;
+        self.wait_stopped().await;
+    }
+
+    async fn wait_stopped(&self) {
         let task = self.task.lock().unwrap().take();
         if let Some(task) = task {
             task.await.unwrap().unwrap();

@@ -17,8 +17,11 @@ pub fn dead_address() -> String {
 /// What a stalling client saw: everything the server sent, whether it then closed the
 /// connection, and how long that took.
 pub struct Stalled {
+    /// Everything the server sent.
     pub answer: String,
+    /// Whether the server closed the connection.
     pub closed: bool,
+    /// How long the reading lasted.
     pub elapsed: Duration,
 }
 
