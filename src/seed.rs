@@ -81,3 +81,47 @@ pub async fn users(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use secrecy::ExposeSecret as _;
+
+    use super::*;
+    use crate::demo;
+
+    #[tokio::test]
+    async fn seeding_adds_only_what_is_missing_and_returns_only_new_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/auth.db", dir.path().display());
+        let db = auth_database(&url).await.unwrap();
+        let policy = demo::web_policy().unwrap();
+        let given = client(&db, "web", &policy, Secret::Given("s3cret-value"), 0)
+            .await
+            .unwrap()
+            .expect("registered now");
+        assert_eq!(given.expose_secret(), "s3cret-value");
+        let generated = client(&db, "other", &policy, Secret::Generated, 0)
+            .await
+            .unwrap()
+            .expect("registered now");
+        assert!(generated.expose_secret().len() >= 32);
+        // Already there: nothing is overwritten, and no secret is made up.
+        assert!(
+            client(&db, "web", &policy, Secret::Generated, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let alice = User {
+            username: "alice",
+            password: "alice-password-1",
+        };
+        users(&db, &[alice], 0).await.unwrap();
+        users(&db, &[alice], 0).await.unwrap();
+        let username = Username::parse("alice").unwrap();
+        assert!(db.user(&username).await.unwrap().is_some());
+        db.close().await;
+    }
+}
