@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use crate::support::{
     ALICE, Clock as _, TestDb, TestStack, assert_invalid_token, assert_problem,
-    assert_unauthenticated, basic, claims as jwt_claims, demo_auth_database, fresh_api, header,
-    jwt_header, start_auth, text_of,
+    assert_unauthenticated, basic, claims as jwt_claims, client_credentials, demo_auth_database,
+    demo_web_client, fresh_api, header, jwt_header, start_auth, text_of, token_from,
 };
 
 /// The API's identifier.
@@ -1283,24 +1283,7 @@ async fn the_api_keeps_verifying_with_cached_keys_when_the_auth_server_stops() {
     let issuer = auth.base_url.clone();
     let api = fresh_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
     let http = reqwest::Client::new();
-    let issued: Value = http
-        .post(format!("{issuer}/oauth/token"))
-        .header(
-            "Authorization",
-            basic(
-                staff_directory::demo::WEB_CLIENT_ID,
-                staff_directory::demo::WEB_CLIENT_SECRET,
-            ),
-        )
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = issued["access_token"].as_str().unwrap().to_owned();
+    let token = token_from(client_credentials(&http, &issuer, &demo_web_client())).await;
     let get = |token: String| {
         http.get(format!("{}/staff", api.base_url))
             .bearer_auth(token)

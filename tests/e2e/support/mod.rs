@@ -59,7 +59,7 @@ pub use requests::{
     Auth, access_token, basic, big_form, client_credentials, encode_form, password_grant,
     refresh_grant, token_from,
 };
-pub use seed::{ALICE, BEN, TestClient, TestUser, demo_auth_database};
+pub use seed::{ALICE, BEN, TestClient, TestUser, demo_auth_database, demo_web_client};
 pub use service::{
     ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_auth, start_web,
 };

@@ -39,6 +39,14 @@ impl TestClient {
     }
 }
 
+/// The demo's web app client, with its published secret (see [`demo_auth_database`]).
+pub fn demo_web_client() -> TestClient {
+    TestClient {
+        id: staff_directory::demo::WEB_CLIENT_ID.to_owned(),
+        secret: staff_directory::demo::WEB_CLIENT_SECRET.to_owned(),
+    }
+}
+
 /// The two client registrations of the design, with generated secrets.
 pub struct Clients {
     /// The web app's client (`directory-web`): read for itself, read + profile:write for users.
