@@ -2,13 +2,11 @@
 //! deployment creates its own clients with `auth-server client create`, which generates
 //! secrets.
 
-use auth_server::admin;
-use auth_server::oauth::client_auth::ClientId;
 use auth_server::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
 use auth_server::oauth::scope::{Scope, ScopeSet};
-use auth_server::oauth::username::Username;
 use auth_server::store::Db;
-use secrecy::SecretString;
+
+use crate::seed::{self, Secret};
 
 /// The web app's client id.
 pub const WEB_CLIENT_ID: &str = "directory-web";
@@ -18,18 +16,39 @@ pub const WEB_CLIENT_SECRET: &str = "directory-web-demo-secret";
 pub const HR_CLIENT_ID: &str = "hr-sync";
 /// The HR import job's demo secret.
 pub const HR_CLIENT_SECRET: &str = "hr-sync-demo-secret";
-/// The demo staff users: username, password, who they are.
-pub const DEMO_USERS: [(&str, &str, &str); 2] = [
-    (
-        "ajohnson",
-        "lincoln-demo-1",
-        "Dr Alice Johnson, School of Computer Science",
-    ),
-    (
-        "bokafor",
-        "lincoln-demo-2",
-        "Ben Okafor, School of Chemistry",
-    ),
+/// A demo member of staff who can sign in.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoUser {
+    /// The username.
+    pub username: &'static str,
+    /// The published demo password.
+    pub password: &'static str,
+    /// Who they are, for the launcher's banner.
+    pub who: &'static str,
+}
+
+impl DemoUser {
+    /// Their credentials, as seeding takes them.
+    pub fn user(&self) -> seed::User<'static> {
+        seed::User {
+            username: self.username,
+            password: self.password,
+        }
+    }
+}
+
+/// The demo staff users.
+pub const DEMO_USERS: [DemoUser; 2] = [
+    DemoUser {
+        username: "ajohnson",
+        password: "lincoln-demo-1",
+        who: "Dr Alice Johnson, School of Computer Science",
+    },
+    DemoUser {
+        username: "bokafor",
+        password: "lincoln-demo-2",
+        who: "Ben Okafor, School of Chemistry",
+    },
 ];
 
 /// The web app's policy: `directory:read` for itself; `directory:read profile:write` for a
@@ -64,17 +83,7 @@ pub async fn seed_auth(db: &Db, now: i64) -> anyhow::Result<()> {
         (WEB_CLIENT_ID, WEB_CLIENT_SECRET, web_policy()?),
         (HR_CLIENT_ID, HR_CLIENT_SECRET, hr_policy()?),
     ] {
-        let id = ClientId::parse(id)?;
-        if db.client(&id).await?.is_none() {
-            admin::create_client_with_secret(db, &id, &policy, &SecretString::from(secret), now)
-                .await?;
-        }
+        seed::client(db, id, &policy, Secret::Given(secret), now).await?;
     }
-    for (username, password, _) in DEMO_USERS {
-        let username = Username::parse(username)?;
-        if db.user(&username).await?.is_none() {
-            admin::create_user(db, &username, &SecretString::from(password), now).await?;
-        }
-    }
-    Ok(())
+    seed::users(db, &DEMO_USERS.map(|u| u.user()), now).await
 }

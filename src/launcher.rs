@@ -141,7 +141,12 @@ fn print_banner(web: &str, auth_issuer: &str, api: &str) {
         demo::HR_CLIENT_ID,
         demo::HR_CLIENT_SECRET
     );
-    for (user, password, who) in demo::DEMO_USERS {
+    for demo::DemoUser {
+        username: user,
+        password,
+        who,
+    } in demo::DEMO_USERS
+    {
         println!("  staff user       {user}  /  {password}   ({who})");
     }
     println!();

@@ -5,4 +5,5 @@ pub mod bench;
 pub mod demo;
 pub mod hr_sync;
 pub mod launcher;
+pub mod seed;
 pub mod stack;

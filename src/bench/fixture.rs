@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use auth_server::clock::{Clock as _, SystemClock};
-use auth_server::oauth::username::Username;
 use directory_api::domain::staff::{NewStaff, NewStaffRequest};
 use directory_api::store::staff::Actor;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::Connection as _;
 
-use crate::demo;
+use crate::{demo, seed};
 
 /// The databases of one run.
 #[derive(Debug)]
@@ -108,19 +107,21 @@ pub struct Fixture {
 /// 60 demo staff and `records` synthetic ones.
 pub async fn seed(databases: &Databases, users: usize, records: usize) -> anyhow::Result<Fixture> {
     let now = SystemClock.now();
-    let auth = auth_server::store::Db::connect(&databases.auth).await?;
-    auth.migrate().await?;
+    let auth = seed::auth_database(&databases.auth).await?;
     demo::seed_auth(&auth, now).await?;
     let usernames: Vec<String> = (0..users).map(|i| format!("bench-user-{i}")).collect();
     let password = SecretString::from("bench-password-of-many-words");
-    for username in &usernames {
-        auth_server::admin::create_user(&auth, &Username::parse(username)?, &password, now).await?;
-    }
+    let people: Vec<seed::User<'_>> = usernames
+        .iter()
+        .map(|username| seed::User {
+            username,
+            password: password.expose_secret(),
+        })
+        .collect();
+    seed::users(&auth, &people, now).await?;
     auth.close().await;
 
-    let api = directory_api::store::Db::connect(&databases.api).await?;
-    api.migrate().await?;
-    directory_api::seed::seed_demo(&api, now).await?;
+    let api = seed::directory_database(&databases.api, now).await?;
     let started = Instant::now();
     let staff = (0..records)
         .map(synthetic)

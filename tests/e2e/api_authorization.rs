@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::*;
+use crate::support::*;
 
 /// The four callers of the matrix.
 struct Callers {
@@ -26,7 +26,7 @@ async fn callers(s: &TestStack) -> Callers {
 async fn reading_the_directory_needs_a_token_of_either_kind() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     for path in [
         "/staff".to_owned(),
         format!("/staff/{alice}"),
@@ -68,7 +68,7 @@ async fn me_is_for_a_member_of_staffs_token_only() {
 async fn t56_the_web_apps_own_token_cannot_edit_any_profile() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     let tag = etag_of(&s, alice, &c.app).await;
     let r = patch(
         &s,
@@ -86,7 +86,7 @@ async fn t56_the_web_apps_own_token_cannot_edit_any_profile() {
 async fn a_member_of_staff_edits_their_own_staff_fields() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     let tag = etag_of(&s, alice, &c.alice).await;
     let r = patch(
         &s,
@@ -110,7 +110,7 @@ async fn a_member_of_staff_edits_their_own_staff_fields() {
 async fn t58_a_member_of_staff_cannot_edit_someone_elses_record() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let tag = etag_of(&s, ben, &c.alice).await;
     let r = patch(
         &s,
@@ -137,7 +137,7 @@ async fn t58_a_member_of_staff_cannot_edit_someone_elses_record() {
 async fn a_member_of_staff_cannot_change_hr_owned_fields() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     let tag = etag_of(&s, alice, &c.alice).await;
     for body in [
         json!({"job_title": "Vice-Chancellor"}),
@@ -160,7 +160,7 @@ async fn a_member_of_staff_cannot_change_hr_owned_fields() {
 async fn the_hr_job_may_change_every_field_of_any_record() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let tag = etag_of(&s, ben, &c.hr).await;
     let r = patch(
         &s,
@@ -179,7 +179,7 @@ async fn the_hr_job_may_change_every_field_of_any_record() {
 async fn creating_retiring_and_history_are_for_the_hr_job_only() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     let new = json!({
         "username": "nnew", "display_name": "Nia New", "job_title": "Lecturer",
         "department": "School of Chemistry", "email": "nnew@example.edu"
@@ -265,15 +265,15 @@ async fn creating_retiring_and_history_are_for_the_hr_job_only() {
 #[tokio::test]
 async fn t57_a_client_token_never_passes_as_the_user_it_is_named_after() {
     let s = TestStack::start().await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     // A token that says it is a client's, yet whose subject is Alice's username and which
     // carries profile:write: validly signed by the real key, as a misconfigured or rogue
     // issuer might mint. The API checks the kind of token, not just `sub`.
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     let forged = sign_with_issuer_key(
         &s,
         json!({
-            "iss": s.auth.base, "sub": "ajohnson", "aud": "urn:staff-directory:api",
+            "iss": s.auth.base_url, "sub": "ajohnson", "aud": "urn:staff-directory:api",
             "exp": now + 300, "iat": now, "nbf": now, "jti": "forged-1",
             "client_id": "ajohnson", "scope": "directory:read profile:write", "token_kind": "client"
         }),
@@ -301,7 +301,7 @@ async fn t57_a_client_token_never_passes_as_the_user_it_is_named_after() {
 async fn t82_authorization_failures_win_over_preconditions() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let stale = "\"v0\"";
     assert_unauthenticated(patch(&s, ben, None, Some(stale), json!({"bio": "x"})).await).await;
     let r = patch(&s, ben, Some(&c.alice), Some(stale), json!({"bio": "x"})).await;
@@ -324,7 +324,7 @@ async fn the_openapi_document_is_public_and_describes_the_security() {
     let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
     assert_eq!(
         flows["clientCredentials"]["tokenUrl"],
-        format!("{}/oauth/token", s.auth.base)
+        format!("{}/oauth/token", s.auth.base_url)
     );
     assert!(flows["password"]["scopes"]["profile:write"].is_string());
     assert_eq!(

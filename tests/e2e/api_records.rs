@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn get(s: &TestStack, path: &str, token: &str) -> reqwest::Response {
     s.api(Method::GET, path, Some(token)).send().await.unwrap()
@@ -250,7 +250,7 @@ async fn malformed_ids_are_400_and_unknown_ones_404() {
 
 async fn alice_and_tag(s: &TestStack) -> (String, i64, String) {
     let token = s.user_token(ALICE).await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     let r = get(s, &format!("/staff/{id}"), &token).await;
     let tag = header(&r, "etag").unwrap().to_owned();
     (token, id, tag)
@@ -517,7 +517,7 @@ async fn creation_validates_every_field_and_usernames_are_unique() {
 #[tokio::test]
 async fn a_member_of_staff_without_a_record_has_no_me() {
     let s = TestStack::start().await;
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     auth_server::admin::create_user(
         &s.auth.db,
         &auth_server::oauth::username::Username::parse("newcomer").unwrap(),
@@ -526,7 +526,12 @@ async fn a_member_of_staff_without_a_record_has_no_me() {
     )
     .await
     .unwrap();
-    let token = s.user_token(("newcomer", "newcomer-password")).await;
+    let token = s
+        .user_token(TestUser {
+            username: "newcomer",
+            password: "newcomer-password",
+        })
+        .await;
     assert_problem(
         s.api(Method::GET, "/me", Some(&token))
             .send()

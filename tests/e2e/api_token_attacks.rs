@@ -11,16 +11,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use auth_server::clock::Clock as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::harness::{
-    ALICE, TestDb, TestStack, assert_invalid_token, assert_problem, assert_unauthenticated, basic,
-    claims as jwt_claims, header, jwt_header, start_api, text_of,
+use crate::support::{
+    ALICE, Clock as _, TestDb, TestStack, assert_invalid_token, assert_problem,
+    assert_unauthenticated, basic, claims as jwt_claims, client_credentials, demo_auth_database,
+    demo_web_client, fresh_api, header, jwt_header, start_auth, text_of, token_from,
 };
 
 /// The API's identifier.
@@ -127,7 +127,7 @@ async fn sign_with_real_key(s: &TestStack, header: &Value, claims: &Value) -> St
 fn good_claims(s: &TestStack) -> Value {
     let now = s.api.clock.now();
     json!({
-        "iss": s.auth.base,
+        "iss": s.auth.base_url,
         "sub": "ajohnson",
         "aud": AUDIENCE,
         "exp": now + 300,
@@ -216,7 +216,7 @@ async fn assert_refused(s: &TestStack, case: &str, token: &str, reason: &str) ->
 
 /// The auth server's count of JWKS requests answered 200, from its `/metrics`.
 async fn jwks_fetches(s: &TestStack) -> u64 {
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     text.lines()
         .filter(|l| {
             l.starts_with("http_request_duration_seconds_count{")
@@ -240,7 +240,10 @@ async fn jwks_fetches(s: &TestStack) -> u64 {
 async fn stack_with_refetch_interval(secs: u64) -> TestStack {
     let mut s = TestStack::start().await;
     let now = s.api.clock.now();
-    s.api = start_api(&s.auth.base, now, |c| c.serve.jwks_min_refetch_secs = secs).await;
+    s.api = fresh_api(&s.auth.base_url, now, |c| {
+        c.serve.jwks_min_refetch_secs = secs
+    })
+    .await;
     s
 }
 
@@ -286,7 +289,7 @@ async fn t52_other_authorization_schemes_count_as_no_credentials() {
     let s = TestStack::start().await;
     let token = s.user_token(ALICE).await;
     for value in [
-        basic(&s.web.id, &s.web.secret),
+        basic(&s.web_client.id, &s.web_client.secret),
         "Basic YWpvaG5zb246YWxpY2UtcGFzc3dvcmQtMQ==".to_owned(),
         "Token abc".to_owned(),
         format!("Token {token}"),
@@ -333,8 +336,14 @@ async fn t55_two_authorization_headers_are_an_invalid_request() {
     let bearer = format!("Bearer {token}");
     for (first, second) in [
         (bearer.clone(), bearer.clone()),
-        (bearer.clone(), basic(&s.web.id, &s.web.secret)),
-        (basic(&s.web.id, &s.web.secret), bearer.clone()),
+        (
+            bearer.clone(),
+            basic(&s.web_client.id, &s.web_client.secret),
+        ),
+        (
+            basic(&s.web_client.id, &s.web_client.secret),
+            bearer.clone(),
+        ),
     ] {
         let response = s
             .http
@@ -394,7 +403,7 @@ async fn t62_hmac_tokens_keyed_with_the_public_key_are_refused() {
     );
     let jwks = s
         .http
-        .get(s.url("/.well-known/jwks.json"))
+        .get(s.auth_url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -628,7 +637,7 @@ async fn t67_typ_must_be_at_jwt() {
 async fn t68_iss_must_match_exactly() {
     let s = TestStack::start().await;
     let key = real_key(&s).await;
-    let base = s.auth.base.clone();
+    let base = s.auth.base_url.clone();
     let host = base.strip_prefix("http://").unwrap();
     let without_port = format!("http://{}", host.rsplit_once(':').unwrap().0);
     for (case, iss, reason) in [
@@ -876,7 +885,7 @@ async fn t73_other_kinds_of_token_are_refused() {
     assert_refused(&s, "a refresh token", refresh, NOT_JWS).await;
     let jwks = s
         .http
-        .get(s.url("/.well-known/jwks.json"))
+        .get(s.auth_url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -886,7 +895,7 @@ async fn t73_other_kinds_of_token_are_refused() {
     assert_refused(&s, "the JWKS", &jwks, ANY).await;
     let metadata = s
         .http
-        .get(s.url("/.well-known/oauth-authorization-server"))
+        .get(s.auth_url("/.well-known/oauth-authorization-server"))
         .send()
         .await
         .unwrap()
@@ -1267,48 +1276,22 @@ async fn t50_unknown_kids_cause_at_most_one_jwks_fetch_per_interval() {
 async fn the_api_keeps_verifying_with_cached_keys_when_the_auth_server_stops() {
     // An auth server of this test's own, so that it can be stopped.
     let test_db = TestDb::fresh("auth").await;
-    let db = auth_server::store::Db::connect(&test_db.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let clock = Arc::new(auth_server::clock::ManualClock::starting_now());
+    let clock = Arc::new(crate::support::ManualClock::starting_now());
     let now = clock.now();
-    staff_directory::demo::seed_auth(&db, now).await.unwrap();
-    let mut settings =
-        auth_server::config::Settings::new(test_db.url.clone(), "127.0.0.1:0".parse().unwrap());
-    settings.serve.workers = Some(1);
-    let app = auth_server::startup::Application::build_with_clock(settings, clock.clone())
-        .await
-        .unwrap();
-    let issuer = format!("http://{}", app.address());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    let api = start_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
+    let _db = demo_auth_database(&test_db.url, now).await;
+    let auth = start_auth(&test_db.url, "127.0.0.1:0".parse().unwrap(), clock, |_| {}).await;
+    let issuer = auth.base_url.clone();
+    let api = fresh_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
     let http = reqwest::Client::new();
-    let issued: Value = http
-        .post(format!("{issuer}/oauth/token"))
-        .header(
-            "Authorization",
-            basic(
-                staff_directory::demo::WEB_CLIENT_ID,
-                staff_directory::demo::WEB_CLIENT_SECRET,
-            ),
-        )
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = issued["access_token"].as_str().unwrap().to_owned();
+    let token = token_from(client_credentials(&http, &issuer, &demo_web_client())).await;
     let get = |token: String| {
-        http.get(format!("{}/staff", api.base))
+        http.get(format!("{}/staff", api.base_url))
             .bearer_auth(token)
             .send()
     };
     assert_eq!(get(token.clone()).await.unwrap().status(), 200);
 
-    handle.stop(true).await;
+    auth.stop_gracefully().await;
     assert!(
         http.get(format!("{issuer}/healthz")).send().await.is_err(),
         "the auth server should be down"
@@ -1334,8 +1317,8 @@ async fn an_api_that_never_obtained_keys_answers_503_not_invalid_token() {
     let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let issuer = format!("http://{}", unused.local_addr().unwrap());
     drop(unused);
-    let now = directory_api::clock::SystemClock.now();
-    let api = start_api(&issuer, now, |_| {}).await;
+    let now = crate::support::SystemClock.now();
+    let api = fresh_api(&issuer, now, |_| {}).await;
     let attacker = SigningKey::attacker();
     let claims = json!({
         "iss": issuer, "sub": "ajohnson", "aud": AUDIENCE, "exp": now + 300, "iat": now,
@@ -1345,14 +1328,14 @@ async fn an_api_that_never_obtained_keys_answers_503_not_invalid_token() {
     let token = attacker.sign(&attacker.header(), &claims);
     let http = reqwest::Client::new();
     let response = http
-        .get(format!("{}/staff", api.base))
+        .get(format!("{}/staff", api.base_url))
         .send()
         .await
         .unwrap();
     assert_unauthenticated(response).await;
     for attempt in 1..=3 {
         let response = http
-            .get(format!("{}/staff", api.base))
+            .get(format!("{}/staff", api.base_url))
             .bearer_auth(&token)
             .send()
             .await

@@ -4,7 +4,7 @@ use auth_server::cli::Cli;
 use auth_server::oauth::client_auth::ClientId;
 use clap::Parser as _;
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn run(db_url: &str, args: &[&str]) -> anyhow::Result<()> {
     let mut argv = vec!["auth-server", "--database-url", db_url];
@@ -102,10 +102,10 @@ async fn a_client_id_cannot_equal_a_username_nor_the_reverse() {
         )
         .unwrap(),
     );
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     let taken = auth_server::admin::create_client(
         &s.auth.db,
-        &ClientId::parse(ALICE.0).unwrap(),
+        &ClientId::parse(ALICE.username).unwrap(),
         &policy,
         now,
     )

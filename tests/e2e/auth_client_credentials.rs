@@ -4,12 +4,12 @@
 use auth_server::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
 use auth_server::oauth::scope::ScopeSet;
 
-use crate::harness::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn t28_a_client_token_has_the_client_as_subject_and_no_refresh_token() {
     let s = TestStack::start().await;
-    let t = s.client_token(&s.web, None).await;
+    let t = s.client_token(&s.web_client, None).await;
     assert!(t.get("refresh_token").is_none());
     let jwt = t["access_token"].as_str().unwrap();
     let h = jwt_header(jwt);
@@ -30,9 +30,9 @@ async fn t28_a_client_token_has_the_client_as_subject_and_no_refresh_token() {
 #[tokio::test]
 async fn the_hr_job_gets_admin_scope_for_itself() {
     let s = TestStack::start().await;
-    let t = s.client_token(&s.hr, None).await;
+    let t = s.client_token(&s.hr_client, None).await;
     assert_eq!(t["scope"], "directory:read directory:admin");
-    let t = s.client_token(&s.hr, Some("directory:read")).await;
+    let t = s.client_token(&s.hr_client, Some("directory:read")).await;
     assert_eq!(t["scope"], "directory:read");
 }
 
@@ -51,10 +51,10 @@ async fn t26_a_client_not_registered_for_client_credentials_is_unauthorized_clie
 async fn t27_client_credentials_never_carries_profile_write_and_the_web_app_never_admin() {
     let s = TestStack::start().await;
     for (client, scope) in [
-        (&s.web, "profile:write"),
-        (&s.web, "directory:admin"),
-        (&s.hr, "profile:write"),
-        (&s.web, "directory:read profile:write"),
+        (&s.web_client, "profile:write"),
+        (&s.web_client, "directory:admin"),
+        (&s.hr_client, "profile:write"),
+        (&s.web_client, "directory:read profile:write"),
     ] {
         let r = s
             .token(
@@ -69,7 +69,7 @@ async fn t27_client_credentials_never_carries_profile_write_and_the_web_app_neve
 #[tokio::test]
 async fn the_same_client_gets_distinct_client_and_user_tokens() {
     let s = TestStack::start().await;
-    let app = s.client_token(&s.web, None).await;
+    let app = s.client_token(&s.web_client, None).await;
     let user = s.user_tokens(ALICE).await;
     let (a, u) = (
         app["access_token"].as_str().unwrap(),
@@ -84,7 +84,7 @@ async fn the_same_client_gets_distinct_client_and_user_tokens() {
     assert_eq!(ca["scope"], "directory:read");
     assert_eq!(cu["scope"], "directory:read profile:write");
     // Two client tokens issued in the same second still differ.
-    let again = s.client_token(&s.web, None).await;
+    let again = s.client_token(&s.web_client, None).await;
     assert_ne!(again["access_token"], app["access_token"]);
 }
 

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn get_json(s: &TestStack, path: &str) -> Value {
-    let r = s.http.get(s.url(path)).send().await.unwrap();
+    let r = s.http.get(s.auth_url(path)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         header(&r, "content-type")
@@ -21,7 +21,7 @@ async fn t48_metadata_lists_every_endpoint_grant_method_and_scope() {
     let s = TestStack::start().await;
     let m = get_json(&s, "/.well-known/oauth-authorization-server").await;
     let issuer = m["issuer"].as_str().unwrap();
-    assert_eq!(issuer, s.auth.base);
+    assert_eq!(issuer, s.auth.base_url);
     assert!(!issuer.contains('?') && !issuer.contains('#'));
     assert_eq!(m["token_endpoint"], format!("{issuer}/oauth/token"));
     assert_eq!(m["revocation_endpoint"], format!("{issuer}/oauth/revoke"));
@@ -50,7 +50,7 @@ async fn t48_metadata_lists_every_endpoint_grant_method_and_scope() {
         );
     }
     // The issuer is byte-identical to `iss` in tokens.
-    let t = s.client_token(&s.web, None).await;
+    let t = s.client_token(&s.web_client, None).await;
     assert_eq!(claims(t["access_token"].as_str().unwrap())["iss"], issuer);
 }
 
@@ -66,7 +66,7 @@ async fn a_configured_issuer_is_used_in_metadata_and_tokens() {
         m["jwks_uri"],
         "https://auth.example.edu/.well-known/jwks.json"
     );
-    let t = s.client_token(&s.web, None).await;
+    let t = s.client_token(&s.web_client, None).await;
     assert_eq!(
         claims(t["access_token"].as_str().unwrap())["iss"],
         "https://auth.example.edu"
@@ -89,7 +89,7 @@ async fn t49_the_jwks_holds_only_public_members() {
         assert_eq!(key["use"], "sig");
         assert!(key["kid"].is_string());
     }
-    let t = s.client_token(&s.web, None).await;
+    let t = s.client_token(&s.web_client, None).await;
     assert_eq!(
         jwt_header(t["access_token"].as_str().unwrap())["kid"],
         keys[0]["kid"]
@@ -99,10 +99,10 @@ async fn t49_the_jwks_holds_only_public_members() {
 #[tokio::test]
 async fn t50_a_rotated_key_stays_published_until_its_tokens_have_expired() {
     let s = TestStack::start().await;
-    let old = s.client_token(&s.web, None).await;
+    let old = s.client_token(&s.web_client, None).await;
     let old_jwt = old["access_token"].as_str().unwrap();
     let old_kid = jwt_header(old_jwt)["kid"].as_str().unwrap().to_owned();
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     let new_kid = auth_server::admin::rotate_keys(&s.auth.db, now)
         .await
         .unwrap();
@@ -122,24 +122,24 @@ async fn t50_a_rotated_key_stays_published_until_its_tokens_have_expired() {
         "{published:?}"
     );
     // ...but signs only once it has been published for 20 seconds.
-    let still_old = s.client_token(&s.web, None).await;
+    let still_old = s.client_token(&s.web_client, None).await;
     assert_eq!(
         jwt_header(still_old["access_token"].as_str().unwrap())["kid"],
         old_kid.as_str()
     );
     s.auth.clock.advance(10);
-    let new = s.client_token(&s.web, None).await;
+    let new = s.client_token(&s.web_client, None).await;
     assert_eq!(
         jwt_header(new["access_token"].as_str().unwrap())["kid"],
         new_kid.as_str()
     );
-    assert_eq!(s.introspect(&s.web, old_jwt).await["active"], true);
+    assert_eq!(s.introspect(&s.web_client, old_jwt).await["active"], true);
     // Past the longest token lifetime plus grace, the old key leaves the JWKS.
     s.auth.clock.advance(900 + 60);
     let published = kids(get_json(&s, "/.well-known/jwks.json").await);
     assert_eq!(published, vec![new_kid]);
     assert_eq!(
-        s.introspect(&s.web, old_jwt).await,
+        s.introspect(&s.web_client, old_jwt).await,
         serde_json::json!({"active": false})
     );
 }
@@ -174,18 +174,18 @@ async fn keys_survive_a_restart_on_the_same_database() {
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let s = TestStack::start().await;
-    let r = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let r = s.http.get(s.auth_url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r = s.http.get(s.url("/readyz")).send().await.unwrap();
+    let r = s.http.get(s.auth_url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    s.client_token(&s.web, None).await;
+    s.client_token(&s.web_client, None).await;
     assert_oauth_error(
-        s.token(&s.web, &[("grant_type", "nope")]).await,
+        s.token(&s.web_client, &[("grant_type", "nope")]).await,
         400,
         "unsupported_grant_type",
     )
     .await;
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert!(
         text.contains(
             r#"oauth_tokens_issued_total{grant="client_credentials",client="directory-web"} 1"#

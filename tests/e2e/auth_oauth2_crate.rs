@@ -11,12 +11,12 @@ use oauth2::{
 };
 use serde_json::Value;
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn verify_with_jwks(s: &TestStack, jwt: &str) -> Value {
     let jwks: JwkSet = s
         .http
-        .get(s.url("/.well-known/jwks.json"))
+        .get(s.auth_url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -32,7 +32,7 @@ async fn verify_with_jwks(s: &TestStack, jwt: &str) -> Value {
     );
     let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
     let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.set_issuer(&[s.auth.base.as_str()]);
+    validation.set_issuer(&[s.auth.base_url.as_str()]);
     validation.set_audience(&["urn:staff-directory:api"]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
@@ -49,9 +49,9 @@ async fn the_oauth2_crate_obtains_tokens_with_all_three_grants() {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
-    let client = BasicClient::new(ClientId::new(s.web.id.clone()))
-        .set_client_secret(ClientSecret::new(s.web.secret.clone()))
-        .set_token_uri(TokenUrl::new(s.url("/oauth/token")).unwrap());
+    let client = BasicClient::new(ClientId::new(s.web_client.id.clone()))
+        .set_client_secret(ClientSecret::new(s.web_client.secret.clone()))
+        .set_token_uri(TokenUrl::new(s.auth_url("/oauth/token")).unwrap());
 
     let app = client
         .exchange_client_credentials()
@@ -65,8 +65,8 @@ async fn the_oauth2_crate_obtains_tokens_with_all_three_grants() {
 
     let user = client
         .exchange_password(
-            &ResourceOwnerUsername::new(ALICE.0.into()),
-            &ResourceOwnerPassword::new(ALICE.1.into()),
+            &ResourceOwnerUsername::new(ALICE.username.into()),
+            &ResourceOwnerPassword::new(ALICE.password.into()),
         )
         .request_async(&http)
         .await
@@ -98,7 +98,7 @@ async fn the_oauth2_crate_obtains_tokens_with_all_three_grants() {
     // The crate surfaces RFC 6749 errors as typed server responses.
     let err = client
         .exchange_password(
-            &ResourceOwnerUsername::new(ALICE.0.into()),
+            &ResourceOwnerUsername::new(ALICE.username.into()),
             &ResourceOwnerPassword::new("wrong-one".into()),
         )
         .request_async(&http)

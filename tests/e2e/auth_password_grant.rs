@@ -3,7 +3,7 @@
 use auth_server::oauth::username::Username;
 use secrecy::SecretString;
 
-use crate::harness::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn a_member_of_staff_gets_a_user_token_and_a_refresh_token() {
@@ -18,14 +18,14 @@ async fn a_member_of_staff_gets_a_user_token_and_a_refresh_token() {
     assert_eq!(c["client_id"], "directory-web");
     assert_eq!(c["token_kind"], "user");
     assert_eq!(c["aud"], "urn:staff-directory:api");
-    assert_eq!(c["iss"], s.auth.base);
+    assert_eq!(c["iss"], s.auth.base_url);
     assert!(c["sid"].is_string());
 }
 
 #[tokio::test]
 async fn usernames_are_case_insensitive_at_sign_in() {
     let s = TestStack::start().await;
-    let t = ok_json(s.sign_in("AJohnson", ALICE.1).await).await;
+    let t = ok_json(s.sign_in("AJohnson", ALICE.password).await).await;
     assert_eq!(
         claims(t["access_token"].as_str().unwrap())["sub"],
         "ajohnson"
@@ -36,7 +36,7 @@ async fn usernames_are_case_insensitive_at_sign_in() {
 async fn t20_wrong_password_and_unknown_user_give_the_same_answer() {
     let s = TestStack::start().await;
     let wrong = assert_oauth_error(
-        s.sign_in(ALICE.0, "not-her-password").await,
+        s.sign_in(ALICE.username, "not-her-password").await,
         400,
         "invalid_grant",
     )
@@ -61,15 +61,15 @@ async fn t20_wrong_password_and_unknown_user_give_the_same_answer() {
 async fn t21_missing_username_or_password_is_invalid_request() {
     let s = TestStack::start().await;
     for form in [
-        vec![("grant_type", "password"), ("password", ALICE.1)],
-        vec![("grant_type", "password"), ("username", ALICE.0)],
+        vec![("grant_type", "password"), ("password", ALICE.password)],
+        vec![("grant_type", "password"), ("username", ALICE.username)],
         vec![
             ("grant_type", "password"),
-            ("username", ALICE.0),
+            ("username", ALICE.username),
             ("password", ""),
         ],
     ] {
-        assert_oauth_error(s.token(&s.web, &form).await, 400, "invalid_request").await;
+        assert_oauth_error(s.token(&s.web_client, &form).await, 400, "invalid_request").await;
     }
 }
 
@@ -78,11 +78,11 @@ async fn t22_a_client_without_the_password_grant_is_unauthorized_client() {
     let s = TestStack::start().await;
     let r = s
         .token(
-            &s.hr,
+            &s.hr_client,
             &[
                 ("grant_type", "password"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
             ],
         )
         .await;
@@ -94,18 +94,18 @@ async fn t23_five_failures_lock_the_account_even_for_the_right_password() {
     let s = TestStack::start().await;
     for _ in 0..5 {
         assert_oauth_error(
-            s.sign_in(ALICE.0, "wrong-password").await,
+            s.sign_in(ALICE.username, "wrong-password").await,
             400,
             "invalid_grant",
         )
         .await;
     }
-    let locked = s.sign_in(ALICE.0, ALICE.1).await;
+    let locked = s.sign_in(ALICE.username, ALICE.password).await;
     // The manual clock has not moved since the first failure, so the whole window is left.
     assert_eq!(header(&locked, "retry-after"), Some("900"));
     let right = assert_oauth_error(locked, 429, "invalid_grant").await;
     let wrong = assert_oauth_error(
-        s.sign_in(ALICE.0, "wrong-password").await,
+        s.sign_in(ALICE.username, "wrong-password").await,
         429,
         "invalid_grant",
     )
@@ -126,7 +126,7 @@ async fn t23_five_failures_lock_the_account_even_for_the_right_password() {
     s.user_tokens(BEN).await;
     // Retry-After counts down from the first failure, not from the latest refusal.
     s.auth.clock.advance(600);
-    let later = s.sign_in(ALICE.0, ALICE.1).await;
+    let later = s.sign_in(ALICE.username, ALICE.password).await;
     assert_eq!(header(&later, "retry-after"), Some("300"));
     assert_oauth_error(later, 429, "invalid_grant").await;
     // The lock is time-boxed: once the failures leave the window, the right password works.
@@ -138,12 +138,12 @@ async fn t23_five_failures_lock_the_account_even_for_the_right_password() {
 async fn a_success_forgets_earlier_failures() {
     let s = TestStack::start().await;
     for _ in 0..4 {
-        s.sign_in(ALICE.0, "wrong-password").await;
+        s.sign_in(ALICE.username, "wrong-password").await;
     }
     s.user_tokens(ALICE).await;
     for _ in 0..4 {
         assert_oauth_error(
-            s.sign_in(ALICE.0, "wrong-password").await,
+            s.sign_in(ALICE.username, "wrong-password").await,
             400,
             "invalid_grant",
         )
@@ -155,7 +155,7 @@ async fn a_success_forgets_earlier_failures() {
 #[tokio::test]
 async fn t84_parallel_guesses_get_no_more_checks_than_sequential_ones() {
     let s = TestStack::start().await;
-    let attempts = (0..20).map(|_| s.sign_in(ALICE.0, "wrong-password"));
+    let attempts = (0..20).map(|_| s.sign_in(ALICE.username, "wrong-password"));
     let responses = futures_util::future::join_all(attempts).await;
     let mut checked = 0;
     let mut throttled = 0;
@@ -168,7 +168,12 @@ async fn t84_parallel_guesses_get_no_more_checks_than_sequential_ones() {
     }
     assert!(checked <= 5, "{checked} passwords were checked");
     assert_eq!(checked + throttled, 20);
-    assert_oauth_error(s.sign_in(ALICE.0, ALICE.1).await, 429, "invalid_grant").await;
+    assert_oauth_error(
+        s.sign_in(ALICE.username, ALICE.password).await,
+        429,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -181,11 +186,11 @@ async fn t24_scope_escalation_is_invalid_scope() {
     ] {
         let r = s
             .token(
-                &s.web,
+                &s.web_client,
                 &[
                     ("grant_type", "password"),
-                    ("username", ALICE.0),
-                    ("password", ALICE.1),
+                    ("username", ALICE.username),
+                    ("password", ALICE.password),
                     ("scope", scope),
                 ],
             )
@@ -199,11 +204,11 @@ async fn a_user_may_ask_for_less_than_the_default() {
     let s = TestStack::start().await;
     let r = s
         .token(
-            &s.web,
+            &s.web_client,
             &[
                 ("grant_type", "password"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
                 ("scope", "directory:read"),
             ],
         )
@@ -222,7 +227,7 @@ async fn t96_passwords_are_argon2id_and_verified_exactly_as_received() {
     let stored = s
         .auth
         .db
-        .user(&Username::parse(ALICE.0).unwrap())
+        .user(&Username::parse(ALICE.username).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -233,7 +238,7 @@ async fn t96_passwords_are_argon2id_and_verified_exactly_as_received() {
         "{}",
         stored.password_hash
     );
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     let long_phrase = "correct horse battery staple and then some more words to reach 64";
     let two_hundred = "é".repeat(100);
     for (name, password) in [
@@ -249,7 +254,11 @@ async fn t96_passwords_are_argon2id_and_verified_exactly_as_received() {
         )
         .await
         .unwrap();
-        s.user_tokens((name, password)).await;
+        s.user_tokens(TestUser {
+            username: name,
+            password,
+        })
+        .await;
     }
     assert_oauth_error(
         s.sign_in("spaced", "pw-with-space").await,
@@ -258,7 +267,8 @@ async fn t96_passwords_are_argon2id_and_verified_exactly_as_received() {
     )
     .await;
     assert_oauth_error(
-        s.sign_in(ALICE.0, &format!("{} ", ALICE.1)).await,
+        s.sign_in(ALICE.username, &format!("{} ", ALICE.password))
+            .await,
         400,
         "invalid_grant",
     )
@@ -268,13 +278,18 @@ async fn t96_passwords_are_argon2id_and_verified_exactly_as_received() {
 #[tokio::test]
 async fn a_disabled_user_cannot_sign_in() {
     let s = TestStack::start().await;
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     assert!(
         s.auth
             .db
-            .disable_user(&Username::parse(ALICE.0).unwrap(), now)
+            .disable_user(&Username::parse(ALICE.username).unwrap(), now)
             .await
             .unwrap()
     );
-    assert_oauth_error(s.sign_in(ALICE.0, ALICE.1).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        s.sign_in(ALICE.username, ALICE.password).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }

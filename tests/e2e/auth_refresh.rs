@@ -6,7 +6,7 @@ use auth_server::oauth::scope::ScopeSet;
 use auth_server::oauth::username::Username;
 use secrecy::SecretString;
 
-use crate::harness::*;
+use crate::support::*;
 
 fn rt(tokens: &serde_json::Value) -> String {
     tokens["refresh_token"].as_str().unwrap().to_owned()
@@ -57,7 +57,7 @@ async fn a_client_without_the_password_grant_cannot_refresh() {
     let tokens = s.user_tokens(ALICE).await;
     let r = s
         .token(
-            &s.hr,
+            &s.hr_client,
             &[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", &rt(&tokens)),
@@ -72,11 +72,11 @@ async fn t30_refresh_cannot_widen_the_scope() {
     let s = TestStack::start().await;
     let r = s
         .token(
-            &s.web,
+            &s.web_client,
             &[
                 ("grant_type", "password"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
                 ("scope", "directory:read"),
             ],
         )
@@ -117,7 +117,10 @@ async fn t32_t33_a_reused_refresh_token_revokes_the_whole_sign_in() {
     let second = ok_json(s.refresh(&rt(&first), None).await).await;
     // Within two seconds a duplicate counts as the loser of a race: refused, nothing revoked.
     assert_oauth_error(s.refresh(&rt(&first), None).await, 400, "invalid_grant").await;
-    assert_eq!(s.introspect(&s.web, &rt(&second)).await["active"], true);
+    assert_eq!(
+        s.introspect(&s.web_client, &rt(&second)).await["active"],
+        true
+    );
     s.auth.clock.advance(3);
     // T32: the rotated-out token is refused...
     assert_oauth_error(s.refresh(&rt(&first), None).await, 400, "invalid_grant").await;
@@ -126,7 +129,7 @@ async fn t32_t33_a_reused_refresh_token_revokes_the_whole_sign_in() {
     // The access tokens of that sign-in are inactive at introspection.
     for t in [&first, &second] {
         let answer = s
-            .introspect(&s.web, t["access_token"].as_str().unwrap())
+            .introspect(&s.web_client, t["access_token"].as_str().unwrap())
             .await;
         assert_eq!(answer, serde_json::json!({"active": false}));
     }
@@ -156,23 +159,27 @@ async fn t35_disabling_a_user_or_changing_the_password_ends_their_refresh_tokens
     let s = TestStack::start().await;
     let alice = s.user_tokens(ALICE).await;
     let ben = s.user_tokens(BEN).await;
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     s.auth
         .db
-        .disable_user(&Username::parse(ALICE.0).unwrap(), now)
+        .disable_user(&Username::parse(ALICE.username).unwrap(), now)
         .await
         .unwrap();
     assert_oauth_error(s.refresh(&rt(&alice), None).await, 400, "invalid_grant").await;
     auth_server::admin::set_user_password(
         &s.auth.db,
-        &Username::parse(BEN.0).unwrap(),
+        &Username::parse(BEN.username).unwrap(),
         &SecretString::from("a-brand-new-password"),
         now,
     )
     .await
     .unwrap();
     assert_oauth_error(s.refresh(&rt(&ben), None).await, 400, "invalid_grant").await;
-    s.user_tokens((BEN.0, "a-brand-new-password")).await;
+    s.user_tokens(TestUser {
+        username: BEN.username,
+        password: "a-brand-new-password",
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -211,7 +218,9 @@ async fn t37_an_access_token_or_garbage_is_not_a_refresh_token() {
     ] {
         assert_oauth_error(s.refresh(candidate, None).await, 400, "invalid_grant").await;
     }
-    let r = s.token(&s.web, &[("grant_type", "refresh_token")]).await;
+    let r = s
+        .token(&s.web_client, &[("grant_type", "refresh_token")])
+        .await;
     assert_oauth_error(r, 400, "invalid_request").await;
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn t39_revocation_needs_client_authentication() {
@@ -17,13 +17,16 @@ async fn t39_revocation_needs_client_authentication() {
 async fn t40_revocation_without_exactly_one_token_is_invalid_request() {
     let s = TestStack::start().await;
     let r = s
-        .post_form("/oauth/revoke", Some((&s.web, Auth::Basic)), &[])
+        .post_form("/oauth/revoke", Some((&s.web_client, Auth::Basic)), &[])
         .await;
     assert_oauth_error(r, 400, "invalid_request").await;
     let r = s
         .http
-        .post(s.url("/oauth/revoke"))
-        .header("Authorization", basic(&s.web.id, &s.web.secret))
+        .post(s.auth_url("/oauth/revoke"))
+        .header(
+            "Authorization",
+            basic(&s.web_client.id, &s.web_client.secret),
+        )
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body("token=a&token=b")
         .send()
@@ -38,7 +41,7 @@ async fn t41_revoking_an_unknown_token_is_200() {
     let r = s
         .post_form(
             "/oauth/revoke",
-            Some((&s.web, Auth::Basic)),
+            Some((&s.web_client, Auth::Basic)),
             &[("token", "no-such-token")],
         )
         .await;
@@ -51,7 +54,7 @@ async fn t41_revoking_an_unknown_token_is_200() {
 async fn t42_revoking_another_clients_token_answers_200_and_changes_nothing() {
     let s = TestStack::start().await;
     let user = s.user_tokens(ALICE).await;
-    let hr_token = s.client_token(&s.hr, None).await;
+    let hr_token = s.client_token(&s.hr_client, None).await;
     for token in [
         user["refresh_token"].as_str().unwrap(),
         user["access_token"].as_str().unwrap(),
@@ -59,7 +62,7 @@ async fn t42_revoking_another_clients_token_answers_200_and_changes_nothing() {
         let r = s
             .post_form(
                 "/oauth/revoke",
-                Some((&s.hr, Auth::Basic)),
+                Some((&s.hr_client, Auth::Basic)),
                 &[("token", token)],
             )
             .await;
@@ -68,19 +71,19 @@ async fn t42_revoking_another_clients_token_answers_200_and_changes_nothing() {
     let r = s
         .post_form(
             "/oauth/revoke",
-            Some((&s.web, Auth::Basic)),
+            Some((&s.web_client, Auth::Basic)),
             &[("token", hr_token["access_token"].as_str().unwrap())],
         )
         .await;
     assert_eq!(r.status(), 200);
     // Everything still works.
     assert_eq!(
-        s.introspect(&s.web, user["access_token"].as_str().unwrap())
+        s.introspect(&s.web_client, user["access_token"].as_str().unwrap())
             .await["active"],
         true
     );
     assert_eq!(
-        s.introspect(&s.hr, hr_token["access_token"].as_str().unwrap())
+        s.introspect(&s.hr_client, hr_token["access_token"].as_str().unwrap())
             .await["active"],
         true
     );
@@ -98,7 +101,7 @@ async fn t43_t44_a_wrong_hint_still_revokes_the_refresh_token_and_its_access_tok
     let r = s
         .post_form(
             "/oauth/revoke",
-            Some((&s.web, Auth::Post)),
+            Some((&s.web_client, Auth::Post)),
             &[
                 ("token", user["refresh_token"].as_str().unwrap()),
                 ("token_type_hint", "access_token"),
@@ -114,7 +117,7 @@ async fn t43_t44_a_wrong_hint_still_revokes_the_refresh_token_and_its_access_tok
     )
     .await;
     assert_eq!(
-        s.introspect(&s.web, user["access_token"].as_str().unwrap())
+        s.introspect(&s.web_client, user["access_token"].as_str().unwrap())
             .await,
         json!({"active": false})
     );
@@ -123,24 +126,27 @@ async fn t43_t44_a_wrong_hint_still_revokes_the_refresh_token_and_its_access_tok
 #[tokio::test]
 async fn t43_an_invalid_hint_is_ignored_and_access_tokens_can_be_revoked() {
     let s = TestStack::start().await;
-    let app = s.client_token(&s.web, None).await;
+    let app = s.client_token(&s.web_client, None).await;
     let token = app["access_token"].as_str().unwrap();
-    assert_eq!(s.introspect(&s.web, token).await["active"], true);
+    assert_eq!(s.introspect(&s.web_client, token).await["active"], true);
     let r = s
         .post_form(
             "/oauth/revoke",
-            Some((&s.web, Auth::Basic)),
+            Some((&s.web_client, Auth::Basic)),
             &[("token", token), ("token_type_hint", "banana")],
         )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(s.introspect(&s.web, token).await, json!({"active": false}));
+    assert_eq!(
+        s.introspect(&s.web_client, token).await,
+        json!({"active": false})
+    );
 }
 
 #[tokio::test]
 async fn t46_introspection_needs_client_authentication() {
     let s = TestStack::start().await;
-    let token = s.client_token(&s.web, None).await;
+    let token = s.client_token(&s.web_client, None).await;
     let r = s
         .post_form(
             "/oauth/introspect",
@@ -150,7 +156,7 @@ async fn t46_introspection_needs_client_authentication() {
         .await;
     assert_oauth_error(r, 401, "invalid_client").await;
     let wrong = TestClient {
-        id: s.web.id.clone(),
+        id: s.web_client.id.clone(),
         secret: "wrong".into(),
     };
     let r = s
@@ -167,8 +173,8 @@ async fn t46_introspection_needs_client_authentication() {
 async fn t47_dead_tokens_introspect_as_exactly_active_false() {
     let s = TestStack::start().await;
     let user = s.user_tokens(ALICE).await;
-    let expiring = s.client_token(&s.web, None).await;
-    let other_clients = s.client_token(&s.hr, None).await;
+    let expiring = s.client_token(&s.web_client, None).await;
+    let other_clients = s.client_token(&s.hr_client, None).await;
     let garbage = "x".repeat(5000);
     for token in [
         "unknown",
@@ -176,7 +182,7 @@ async fn t47_dead_tokens_introspect_as_exactly_active_false() {
         other_clients["access_token"].as_str().unwrap(),
     ] {
         assert_eq!(
-            s.introspect(&s.web, token).await,
+            s.introspect(&s.web_client, token).await,
             json!({"active": false}),
             "{token:.20}"
         );
@@ -186,7 +192,10 @@ async fn t47_dead_tokens_introspect_as_exactly_active_false() {
         expiring["access_token"].as_str().unwrap(),
         user["access_token"].as_str().unwrap(),
     ] {
-        assert_eq!(s.introspect(&s.web, token).await, json!({"active": false}));
+        assert_eq!(
+            s.introspect(&s.web_client, token).await,
+            json!({"active": false})
+        );
     }
 }
 
@@ -195,7 +204,7 @@ async fn active_tokens_introspect_with_their_claims() {
     let s = TestStack::start().await;
     let user = s.user_tokens(ALICE).await;
     let a = s
-        .introspect(&s.web, user["access_token"].as_str().unwrap())
+        .introspect(&s.web_client, user["access_token"].as_str().unwrap())
         .await;
     assert_eq!(a["active"], true);
     assert_eq!(a["token_type"], "Bearer");
@@ -204,15 +213,15 @@ async fn active_tokens_introspect_with_their_claims() {
     assert_eq!(a["token_kind"], "user");
     assert_eq!(a["client_id"], "directory-web");
     assert_eq!(a["scope"], "directory:read profile:write");
-    assert_eq!(a["iss"], s.auth.base);
+    assert_eq!(a["iss"], s.auth.base_url);
     let r = s
-        .introspect(&s.web, user["refresh_token"].as_str().unwrap())
+        .introspect(&s.web_client, user["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(r["active"], true);
     assert_eq!(r["token_type"], "refresh_token");
-    let app = s.client_token(&s.hr, None).await;
+    let app = s.client_token(&s.hr_client, None).await;
     let c = s
-        .introspect(&s.hr, app["access_token"].as_str().unwrap())
+        .introspect(&s.hr_client, app["access_token"].as_str().unwrap())
         .await;
     assert_eq!(c["token_kind"], "client");
     assert_eq!(c["sub"], "hr-sync");

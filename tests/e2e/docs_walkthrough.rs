@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::harness::*;
+use crate::support::*;
 
 const GRANTS: &str = include_str!("../../docs/1-two-grants.md");
 const WALKTHROUGH: &str = include_str!("../../docs/2-walkthrough.md");
@@ -71,23 +71,21 @@ async fn docs_separation_runs_as_written() {
 async fn runs_as_written(name: &str, markdown: &str, min_blocks: usize) {
     // The demo's own seeding: its fixed clients and users, and the 60 demo staff.
     let auth_db = TestDb::fresh(&format!("{name}_auth")).await;
-    let db = auth_server::store::Db::connect(&auth_db.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let now = auth_server::clock::Clock::now(&auth_server::clock::SystemClock);
-    staff_directory::demo::seed_auth(&db, now).await.unwrap();
+    let now = crate::support::Clock::now(&crate::support::SystemClock);
+    let _db = demo_auth_database(&auth_db.url, now).await;
     let mut settings =
         auth_server::config::Settings::new(auth_db.url.clone(), "127.0.0.1:0".parse().unwrap());
     settings.serve.workers = Some(1);
     let auth = auth_server::startup::Application::build_with_clock(
         settings,
-        Arc::new(auth_server::clock::SystemClock),
+        Arc::new(crate::support::SystemClock),
     )
     .await
     .unwrap();
     let auth_url = auth.issuer().to_owned();
     let auth_handle = auth.handle();
     tokio::spawn(auth.run_until_stopped());
-    let api = start_api(&auth_url, now, |_| {}).await;
+    let api = fresh_api(&auth_url, now, |_| {}).await;
 
     let blocks = blocks(markdown);
     assert!(
@@ -99,10 +97,10 @@ async fn runs_as_written(name: &str, markdown: &str, min_blocks: usize) {
         // Pages that name the default addresses in their commands are pointed at this demo.
         let commands = commands
             .replace("http://127.0.0.1:8082", &auth_url)
-            .replace("http://127.0.0.1:8081", &api.base);
+            .replace("http://127.0.0.1:8081", &api.base_url);
         script.push_str(&format!("echo '@@block {i}@@'\n{commands}\n"));
     }
-    let (auth_env, api_env) = (auth_url.clone(), api.base.clone());
+    let (auth_env, api_env) = (auth_url.clone(), api.base_url.clone());
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("bash")
             .arg("-c")
@@ -130,7 +128,7 @@ async fn runs_as_written(name: &str, markdown: &str, min_blocks: usize) {
         let out = out.split_once("@@\n").map_or("", |(_, rest)| rest);
         if let Some(expected) = expected {
             assert!(
-                pattern(expected, &auth_url, &api.base).is_match(out.trim_end()),
+                pattern(expected, &auth_url, &api.base_url).is_match(out.trim_end()),
                 "{name}: block {i} printed something else.\ncommands:\n{commands}\nexpected:\n{expected}\nprinted:\n{out}\nstderr:\n{stderr}"
             );
         }

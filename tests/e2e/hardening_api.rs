@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use directory_api::clock::Clock as _;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::harness::{
-    ALICE, TestStack, assert_problem, etag_of, header, patch, start_api, text_of,
+use crate::support::{
+    ALICE, ApiDb, Clock as _, RunningService, TestStack, assert_problem, etag_of, fresh_api,
+    header, patch, text_of,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ async fn h01_a_record_stays_findable_by_every_searchable_field_after_every_kind_
     let reader = s.web_app_token().await;
     let alice = s.user_token(ALICE).await;
     let hr = s.hr_token().await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     assert_found_by(
         &s,
         &reader,
@@ -288,12 +288,12 @@ async fn h01_a_sqlite_search_index_damaged_by_the_old_triggers_is_rebuilt_by_the
     let mut settings = directory_api::config::Settings::new(
         url.clone(),
         "127.0.0.1:0".parse().unwrap(),
-        s.auth.base.clone(),
+        s.auth.base_url.clone(),
     );
     settings.serve.workers = Some(1);
     let app = directory_api::startup::Application::build_with_clock(
         settings,
-        Arc::new(directory_api::clock::ManualClock::at(now)),
+        Arc::new(crate::support::ManualClock::at(now)),
     )
     .await
     .unwrap();
@@ -365,7 +365,7 @@ async fn h10_if_match_star_on_a_patch_is_refused_with_428_asking_for_the_records
     let s = TestStack::start().await;
     let alice = s.user_token(ALICE).await;
     let hr = s.hr_token().await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     let etag = etag_of(&s, id, &alice).await;
     let before = s.get_json(&format!("/staff/{id}"), Some(&alice)).await;
 
@@ -617,9 +617,9 @@ async fn fake_issuer(
 }
 
 /// `GET /staff` on `api` with `token`.
-async fn read_with(api: &crate::harness::ApiServer, token: &str) -> reqwest::Response {
+async fn read_with(api: &RunningService<ApiDb>, token: &str) -> reqwest::Response {
     reqwest::Client::new()
-        .get(format!("{}/staff", api.base))
+        .get(format!("{}/staff", api.base_url))
         .bearer_auth(token)
         .send()
         .await
@@ -628,12 +628,14 @@ async fn read_with(api: &crate::harness::ApiServer, token: &str) -> reqwest::Res
 
 /// Asserts the answer of an API that has no keys: 503 `unavailable`, `Retry-After`, no
 /// challenge (the token may be good), and `/readyz` failing on the `jwks` check alone.
-async fn assert_keyless(api: &crate::harness::ApiServer, token: &str) {
+async fn assert_keyless(api: &RunningService<ApiDb>, token: &str) {
     let r = read_with(api, token).await;
     assert_eq!(header(&r, "retry-after"), Some("5"));
     assert!(header(&r, "www-authenticate").is_none());
     assert_problem(r, 503, "unavailable").await;
-    let r = reqwest::get(format!("{}/readyz", api.base)).await.unwrap();
+    let r = reqwest::get(format!("{}/readyz", api.base_url))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
     assert_eq!(header(&r, "retry-after"), Some("5"));
     let body: Value = r.json().await.unwrap();
@@ -648,8 +650,8 @@ async fn h11_keys_are_fetched_from_a_jwks_uri_on_the_issuers_own_origin() {
     // The control: the fake issuer and its forged token work when the JWKS is its own.
     let key = TestKey::new();
     let (issuer, issuer_seen, other_seen) = fake_issuer(&key, Metadata::OwnJwks).await;
-    let now = directory_api::clock::SystemClock.now();
-    let api = start_api(&issuer, now, |_| {}).await;
+    let now = crate::support::SystemClock.now();
+    let api = fresh_api(&issuer, now, |_| {}).await;
     assert_eq!(
         read_with(&api, &key.token(&issuer, now)).await.status(),
         200
@@ -667,8 +669,8 @@ async fn h11_keys_are_fetched_from_a_jwks_uri_on_the_issuers_own_origin() {
 async fn h11_a_jwks_uri_on_another_origin_is_never_fetched_and_tokens_get_503() {
     let key = TestKey::new();
     let (issuer, issuer_seen, other_seen) = fake_issuer(&key, Metadata::JwksElsewhere).await;
-    let now = directory_api::clock::SystemClock.now();
-    let api = start_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
+    let now = crate::support::SystemClock.now();
+    let api = fresh_api(&issuer, now, |c| c.serve.jwks_min_refetch_secs = 1).await;
     let token = key.token(&issuer, now);
     assert_keyless(&api, &token).await;
     // Past the refetch interval: the API asks the metadata again, and refuses it again.
@@ -696,8 +698,8 @@ async fn h11_a_jwks_uri_on_another_origin_is_never_fetched_and_tokens_get_503() 
 async fn h11_metadata_naming_another_issuer_is_refused_and_its_keys_never_fetched() {
     let key = TestKey::new();
     let (issuer, issuer_seen, other_seen) = fake_issuer(&key, Metadata::OtherIssuer).await;
-    let now = directory_api::clock::SystemClock.now();
-    let api = start_api(&issuer, now, |_| {}).await;
+    let now = crate::support::SystemClock.now();
+    let api = fresh_api(&issuer, now, |_| {}).await;
     assert_keyless(&api, &key.token(&issuer, now)).await;
     let asked = issuer_seen.lock().unwrap().clone();
     assert!(
@@ -721,7 +723,7 @@ fn latency_series(text: &str) -> usize {
 #[tokio::test]
 async fn h02_invented_methods_and_unknown_paths_leave_the_apis_metrics_bounded() {
     let s = TestStack::start().await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     let invented = |i: usize| {
         let name = if i.is_multiple_of(10) {
             format!("LONGINVENTED{}{i}", "Q".repeat(500))
@@ -816,15 +818,15 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
     assert!(!text_of(&s.http, &s.api_url("/metrics")).await.is_empty());
 
     let now = s.api.clock.now();
-    let api = start_api(&s.auth.base, now, |c| {
+    let api = fresh_api(&s.auth.base_url, now, |c| {
         c.serve.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
     let metrics: SocketAddr = api.metrics_address.expect("a metrics address");
-    assert_ne!(format!("http://{metrics}"), api.base);
+    assert_ne!(format!("http://{metrics}"), api.base_url);
     let r = s
         .http
-        .get(format!("{}/metrics", api.base))
+        .get(format!("{}/metrics", api.base_url))
         .send()
         .await
         .unwrap();
@@ -832,7 +834,7 @@ async fn h02_metrics_bind_serves_metrics_on_its_own_address_and_the_main_one_ans
     let reader = s.web_app_token().await;
     let r = s
         .http
-        .get(format!("{}/staff", api.base))
+        .get(format!("{}/staff", api.base_url))
         .bearer_auth(&reader)
         .send()
         .await

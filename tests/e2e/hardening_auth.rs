@@ -7,46 +7,44 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-use crate::harness::*;
-use crate::ops_a_support::{capture_logs, logged_with};
-use crate::ops_b_support::poll_until;
+use crate::support::*;
 
 /// A password-grant request by the website's client, with a device token when given.
 async fn sign_in_with_device(
     s: &TestStack,
-    (user, password): (&str, &str),
+    user: TestUser<'_>,
     device_token: Option<&str>,
 ) -> reqwest::Response {
     let mut form = vec![
         ("grant_type", "password"),
-        ("username", user),
-        ("password", password),
+        ("username", user.username),
+        ("password", user.password),
     ];
     if let Some(token) = device_token {
         form.push(("device_token", token));
     }
-    s.token(&s.web, &form).await
+    s.token(&s.web_client, &form).await
 }
 
 #[tokio::test]
 async fn h02_invented_methods_and_unknown_paths_do_not_grow_the_auth_servers_metrics() {
     let s = TestStack::start().await;
-    let before = text_of(&s.http, &s.url("/metrics")).await;
+    let before = text_of(&s.http, &s.auth_url("/metrics")).await;
     for i in 0..300 {
         let method =
             Method::from_bytes(format!("INVENTED{i}{}", "X".repeat(i % 50)).as_bytes()).unwrap();
         s.http
-            .request(method, s.url("/oauth/token"))
+            .request(method, s.auth_url("/oauth/token"))
             .send()
             .await
             .unwrap();
         s.http
-            .get(s.url(&format!("/no/such/path/{i}")))
+            .get(s.auth_url(&format!("/no/such/path/{i}")))
             .send()
             .await
             .unwrap();
     }
-    let after = text_of(&s.http, &s.url("/metrics")).await;
+    let after = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert!(
         !after.contains("INVENTED"),
         "an invented method became a label"
@@ -72,10 +70,10 @@ async fn h02_metrics_bind_serves_metrics_on_a_separate_address_only() {
         settings.serve.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let main = s.http.get(s.url("/metrics")).send().await.unwrap();
+    let main = s.http.get(s.auth_url("/metrics")).send().await.unwrap();
     assert_eq!(main.status(), StatusCode::NOT_FOUND);
     let metrics_url = format!("http://{}/metrics", s.auth.metrics_address.unwrap());
-    s.client_token(&s.web, None).await;
+    s.client_token(&s.web_client, None).await;
     let text = text_of(&s.http, &metrics_url).await;
     assert_eq!(
         series(
@@ -95,8 +93,8 @@ async fn h03_wrong_secrets_are_counted_per_forwarded_address_from_trusted_proxie
     .await;
     let guess = |from: &'static str| {
         s.http
-            .post(s.url("/oauth/token"))
-            .header("Authorization", basic(&s.web.id, "guess"))
+            .post(s.auth_url("/oauth/token"))
+            .header("Authorization", basic(&s.web_client.id, "guess"))
             .header("X-Forwarded-For", from)
             .form(&[("grant_type", "client_credentials")])
             .send()
@@ -112,8 +110,11 @@ async fn h03_wrong_secrets_are_counted_per_forwarded_address_from_trusted_proxie
     // And the real client, forwarded from the throttled address, is served.
     let real = s
         .http
-        .post(s.url("/oauth/token"))
-        .header("Authorization", basic(&s.web.id, &s.web.secret))
+        .post(s.auth_url("/oauth/token"))
+        .header(
+            "Authorization",
+            basic(&s.web_client.id, &s.web_client.secret),
+        )
         .header("X-Forwarded-For", "203.0.113.9")
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -132,7 +133,15 @@ async fn h04_a_browser_where_the_owner_signed_in_before_is_not_locked_out_by_a_s
     // A stranger guesses her password five times.
     for _ in 0..5 {
         assert_oauth_error(
-            sign_in_with_device(&s, (ALICE.0, "wrong-guess"), None).await,
+            sign_in_with_device(
+                &s,
+                TestUser {
+                    username: ALICE.username,
+                    password: "wrong-guess",
+                },
+                None,
+            )
+            .await,
             400,
             "invalid_grant",
         )
@@ -155,7 +164,15 @@ async fn h04_a_browser_where_the_owner_signed_in_before_is_not_locked_out_by_a_s
     .await;
     // Alice's device token is hers alone: for Ben it is ignored, and Ben's own lock applies.
     for _ in 0..5 {
-        sign_in_with_device(&s, (BEN.0, "wrong-guess"), None).await;
+        sign_in_with_device(
+            &s,
+            TestUser {
+                username: BEN.username,
+                password: "wrong-guess",
+            },
+            None,
+        )
+        .await;
     }
     assert_oauth_error(
         sign_in_with_device(&s, BEN, Some(renewed)).await,
@@ -174,7 +191,15 @@ async fn h04_a_known_browser_has_its_own_small_budget_of_failures() {
         .to_owned();
     for _ in 0..5 {
         assert_oauth_error(
-            sign_in_with_device(&s, (ALICE.0, "typo"), Some(&device)).await,
+            sign_in_with_device(
+                &s,
+                TestUser {
+                    username: ALICE.username,
+                    password: "typo",
+                },
+                Some(&device),
+            )
+            .await,
             400,
             "invalid_grant",
         )
@@ -219,8 +244,8 @@ async fn h05_unknown_client_ids_write_no_rows_and_are_throttled_in_memory() {
     assert_oauth_error(r, 429, "invalid_client").await;
     assert_eq!(s.auth.db.throttle_rows().await.unwrap(), 0);
     // Registered clients from the same address are unaffected.
-    s.client_token(&s.hr, None).await;
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    s.client_token(&s.hr_client, None).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(
             &text,
@@ -237,8 +262,16 @@ async fn h05_expired_throttle_rows_are_purged_on_a_timer() {
         settings.serve.throttle_purge_secs = 1;
     })
     .await;
-    sign_in_with_device(&s, (ALICE.0, "wrong-guess"), None).await;
-    let wrong = s.hr.guessing();
+    sign_in_with_device(
+        &s,
+        TestUser {
+            username: ALICE.username,
+            password: "wrong-guess",
+        },
+        None,
+    )
+    .await;
+    let wrong = s.hr_client.guessing();
     s.client_credentials(&wrong).await;
     assert_eq!(s.auth.db.throttle_rows().await.unwrap(), 2);
     // Nobody signs in; the windows end; the rows go by themselves.
@@ -258,9 +291,16 @@ async fn h06_a_burst_beyond_the_hashing_queue_is_shed_with_503_and_the_server_re
     .await;
     // Distinct (unknown) usernames, so that no per-username lock interferes.
     let names: Vec<String> = (0..24).map(|i| format!("nobody-{i}")).collect();
-    let burst = names
-        .iter()
-        .map(|name| sign_in_with_device(&s, (name.as_str(), "some password"), None));
+    let burst = names.iter().map(|name| {
+        sign_in_with_device(
+            &s,
+            TestUser {
+                username: name.as_str(),
+                password: "some password",
+            },
+            None,
+        )
+    });
     let answers = futures_util::future::join_all(burst).await;
     let mut shed = 0u32;
     let mut checked = 0;
@@ -283,11 +323,11 @@ async fn h06_a_burst_beyond_the_hashing_queue_is_shed_with_503_and_the_server_re
     assert!(shed > 0, "nothing was shed");
     assert!(checked >= 1, "nothing was checked");
     // A shed attempt changed nothing: no row was written for it, only for the checked ones.
-    let counted = raw_column(&s.auth.db_url, "SELECT subject FROM auth_throttle").await;
+    let counted = raw_column(s.auth.db_url(), "SELECT subject FROM auth_throttle").await;
     assert_eq!(counted.len(), checked, "{counted:?}");
     // The burst is over: sign-ins are served again.
     ok_json(sign_in_with_device(&s, ALICE, None).await).await;
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(&text, "password_hashes_shed_total"),
         Some(f64::from(shed)),
@@ -310,8 +350,11 @@ async fn h06_a_queued_hash_whose_requester_has_gone_is_skipped() {
     let names: Vec<String> = (0..40).map(|i| format!("impatient-{i}")).collect();
     let burst = names.iter().map(|name| {
         impatient
-            .post(s.url("/oauth/token"))
-            .header("Authorization", basic(&s.web.id, &s.web.secret))
+            .post(s.auth_url("/oauth/token"))
+            .header(
+                "Authorization",
+                basic(&s.web_client.id, &s.web_client.secret),
+            )
             .form(&[
                 ("grant_type", "password"),
                 ("username", name.as_str()),
@@ -322,7 +365,7 @@ async fn h06_a_queued_hash_whose_requester_has_gone_is_skipped() {
     let answers = futures_util::future::join_all(burst).await;
     assert!(answers.iter().any(|r| r.is_err()), "no requester gave up");
     poll_until("abandoned hashes to be skipped", || async {
-        let text = text_of(&s.http, &s.url("/metrics")).await;
+        let text = text_of(&s.http, &s.auth_url("/metrics")).await;
         series(&text, "password_hashes_skipped_total").is_some_and(|n| n >= 1.0)
     })
     .await;
@@ -451,9 +494,12 @@ async fn h12_logs_hold_no_typed_unknown_username_and_quote_client_ids() {
     let typed = "Tr0ub4dor&3 horse";
     let r = s
         .http
-        .post(s.url("/oauth/token"))
+        .post(s.auth_url("/oauth/token"))
         .header("X-Request-Id", rid)
-        .header("Authorization", basic(&s.web.id, &s.web.secret))
+        .header(
+            "Authorization",
+            basic(&s.web_client.id, &s.web_client.secret),
+        )
         .form(&[
             ("grant_type", "password"),
             ("username", typed),
@@ -468,7 +514,7 @@ async fn h12_logs_hold_no_typed_unknown_username_and_quote_client_ids() {
     let planted = "x admin=true";
     let r = s
         .http
-        .post(s.url("/oauth/token"))
+        .post(s.auth_url("/oauth/token"))
         .header("X-Request-Id", rid2)
         .form(&[
             ("grant_type", "client_credentials"),

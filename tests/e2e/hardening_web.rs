@@ -13,8 +13,7 @@ use base64::Engine as _;
 use reqwest::Method;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::harness::*;
-use crate::ops_b_support::CutProxy;
+use crate::support::*;
 
 // ---------- support ----------
 
@@ -23,8 +22,8 @@ const SESSION_KEY: [u8; 64] = [42; 64];
 
 /// A website for `s` whose authorization server is reached at `issuer` (a proxy in front of
 /// the stack's), with a known session key.
-async fn web_through(s: &TestStack, issuer: &str) -> WebServer {
-    let api = s.api.base.clone();
+async fn web_through(s: &TestStack, issuer: &str) -> RunningService {
+    let api = s.api.base_url.clone();
     let issuer = issuer.to_owned();
     s.start_web_configured(&api, move |w| {
         w.serve.issuer = issuer;
@@ -67,22 +66,22 @@ const REUSE: &str = "oauth_refresh_token_reuse_detected_total";
 
 /// The auth server's count of `name` (0 when it has no such series yet).
 async fn auth_count(s: &TestStack, name: &str) -> f64 {
-    series(&text_of(&s.http, &s.url("/metrics")).await, name).unwrap_or(0.0)
+    series(&text_of(&s.http, &s.auth_url("/metrics")).await, name).unwrap_or(0.0)
 }
 
 /// Whether the authorization server holds `token` active, asked as the website's client.
 async fn active(s: &TestStack, token: &str) -> bool {
-    s.introspect(&s.web, token).await["active"] == true
+    s.introspect(&s.web_client, token).await["active"] == true
 }
 
 /// Moves every clock (the website's too) forward.
-fn advance_all(s: &TestStack, web: &WebServer, seconds: i64) {
+fn advance_all(s: &TestStack, web: &RunningService, seconds: i64) {
     s.advance_clocks(seconds);
     web.clock.advance(seconds);
 }
 
 /// `GET path` with `cookie`, following nothing.
-async fn get_with(web: &WebServer, cookie: &str, path: &str) -> reqwest::Response {
+async fn get_with(web: &RunningService, cookie: &str, path: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -154,7 +153,7 @@ async fn h07_a_page_view_that_changes_nothing_sets_no_cookie() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let mut b = signed_in(&web, ALICE).await;
-    let id = s.staff_id(BEN.0).await;
+    let id = s.staff_id(BEN.username).await;
     for path in [
         "/profile".to_owned(),
         "/".to_owned(),
@@ -184,7 +183,7 @@ async fn h07_two_concurrent_page_views_that_need_a_renewal_make_one_refresh() {
     let s = TestStack::start().await;
     // Every call to the authorization server takes at least 500 ms, so that the second page
     // view arrives while the first one's renewal is still in flight.
-    let slow = SlowProxy::start(&s.auth.base, Duration::from_millis(500)).await;
+    let slow = SlowProxy::start(&s.auth.base_url, Duration::from_millis(500)).await;
     let web = web_through(&s, &slow.url()).await;
     let b = signed_in(&web, ALICE).await;
     let cookie = b.cookie.clone().unwrap();
@@ -251,7 +250,7 @@ async fn h07_a_renewal_that_loses_ends_the_session_and_revokes_what_it_held() {
     // (another instance's, a lost response's, a thief's), cannot be told from theft. The site
     // ends that session, and revokes the tokens it held: nothing usable is left behind.
     let s = TestStack::start().await;
-    let web = web_through(&s, &s.auth.base.clone()).await;
+    let web = web_through(&s, &s.auth.base_url.clone()).await;
     let b = signed_in(&web, ALICE).await;
     let old = b.cookie.clone().unwrap();
     let old_access = signed_in_state(&old)["access_token"]
@@ -291,8 +290,8 @@ async fn h07_a_renewal_that_loses_ends_the_session_and_revokes_what_it_held() {
 #[tokio::test]
 async fn h08_sign_out_while_the_auth_server_is_unreachable_says_so_and_revokes_once_it_is_back() {
     let s = TestStack::start().await;
-    let proxy = CutProxy::start(&s.auth.base).await;
-    let web = web_through(&s, &proxy.url(&s.auth.base)).await;
+    let proxy = CutProxy::start(&s.auth.base_url).await;
+    let web = web_through(&s, &proxy.url(&s.auth.base_url)).await;
     let mut b = signed_in(&web, ALICE).await;
     let held = signed_in_state(b.cookie.as_deref().unwrap());
     let refresh = held["refresh_token"].as_str().unwrap().to_owned();
@@ -365,7 +364,7 @@ async fn h08_sign_out_while_the_auth_server_is_unreachable_says_so_and_revokes_o
 #[tokio::test]
 async fn h08_sign_out_with_the_auth_server_up_revokes_both_tokens_and_redirects() {
     let s = TestStack::start().await;
-    let web = web_through(&s, &s.auth.base.clone()).await;
+    let web = web_through(&s, &s.auth.base_url.clone()).await;
     let mut b = signed_in(&web, ALICE).await;
     let held = signed_in_state(b.cookie.as_deref().unwrap());
     let csrf = hidden(&b.get("/profile").await.html, "csrf");
@@ -391,7 +390,7 @@ async fn h09_pages_rendered_for_a_session_are_private_and_never_stored() {
     let web = s.start_web().await;
     let b = signed_in(&web, ALICE).await;
     let cookie = b.cookie.clone().unwrap();
-    let id = s.staff_id(BEN.0).await;
+    let id = s.staff_id(BEN.username).await;
     for path in [
         "/".to_owned(),
         format!("/staff/{id}"),
@@ -425,7 +424,7 @@ async fn h09_pages_rendered_for_a_session_are_private_and_never_stored() {
 async fn h09_anonymous_public_pages_keep_their_caching() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
-    let id = s.staff_id(BEN.0).await;
+    let id = s.staff_id(BEN.username).await;
     for path in [
         "/".to_owned(),
         format!("/staff/{id}"),
@@ -657,7 +656,7 @@ async fn h14_the_directorys_pages_pass_axe_cores_colour_contrast_rule_in_chromiu
     let web = s.start_web().await;
     let axe = axe_core_script();
     let (_driver, client) = crate::web_browser::chromium().await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     for path in [
         "/".to_owned(),
         "/?page=3".to_owned(),
@@ -772,10 +771,10 @@ async fn h02_with_metrics_bind_metrics_are_served_only_on_their_own_address() {
     let s = TestStack::start().await;
     let mut settings = directory_web::config::Settings::new(
         "127.0.0.1:0".parse().unwrap(),
-        &s.api.base,
-        &s.auth.base,
-        &s.web.id,
-        &s.web.secret,
+        &s.api.base_url,
+        &s.auth.base_url,
+        &s.web_client.id,
+        &s.web_client.secret,
     );
     settings.serve.workers = Some(1);
     settings.serve.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
@@ -830,7 +829,7 @@ async fn h02_with_metrics_bind_metrics_are_served_only_on_their_own_address() {
 // ---------- a locked account: the status, not the wording ----------
 
 /// Posts the sign-in form for `user` with `password` from a fresh browser.
-async fn try_sign_in(web: &WebServer, user: &str, password: &str) -> reqwest::Response {
+async fn try_sign_in(web: &RunningService, user: &str, password: &str) -> reqwest::Response {
     let mut b = Browser::new(web);
     let form = b.get("/sign-in").await;
     let csrf = hidden(&form.html, "csrf");
@@ -852,7 +851,7 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
     let s = TestStack::start().await;
     let web = s.start_web().await;
     for _ in 0..5 {
-        let wrong = try_sign_in(&web, ALICE.0, "wrong-password").await;
+        let wrong = try_sign_in(&web, ALICE.username, "wrong-password").await;
         assert_eq!(wrong.status(), 200);
         assert!(
             wrong
@@ -862,7 +861,7 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
                 .contains("Invalid username or password.")
         );
     }
-    let locked = try_sign_in(&web, ALICE.0, ALICE.1).await;
+    let locked = try_sign_in(&web, ALICE.username, ALICE.password).await;
     assert_eq!(locked.status(), 429);
     assert_eq!(header(&locked, "retry-after"), Some("900"));
     assert_eq!(header(&locked, "cache-control"), Some("private, no-store"));
@@ -875,7 +874,7 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
     );
     // Ten minutes on at the authorization server, five are left.
     s.auth.clock.advance(600);
-    let later = try_sign_in(&web, ALICE.0, ALICE.1).await;
+    let later = try_sign_in(&web, ALICE.username, ALICE.password).await;
     assert_eq!(later.status(), 429);
     assert_eq!(header(&later, "retry-after"), Some("300"));
     assert!(
@@ -886,7 +885,7 @@ async fn a_locked_account_is_told_by_the_auth_servers_429_and_retry_after_in_min
             .contains("Wait 5 minutes, then try again.")
     );
     // Another account is unaffected, and a wrong password there is just that.
-    let ben = try_sign_in(&web, BEN.0, "wrong-password").await;
+    let ben = try_sign_in(&web, BEN.username, "wrong-password").await;
     assert_eq!(ben.status(), 200);
     assert!(
         ben.text()
@@ -913,11 +912,11 @@ async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_s
     let s = TestStack::start().await;
     // Every browser here reaches the site from 127.0.0.1: one campus NAT.
     let web = s
-        .start_web_configured(&s.api.base, |w| w.serve.max_failed_sign_ins_per_address = 8)
+        .start_web_configured(&s.api.base_url, |w| w.serve.max_failed_sign_ins_per_address = 8)
         .await;
     // Alice signs in once from her own browser, then signs out: the device cookie stays.
     let mut alice = Browser::new(&web);
-    let first = sign_in_page(&mut alice, ALICE.0, ALICE.1).await;
+    let first = sign_in_page(&mut alice, ALICE.username, ALICE.password).await;
     assert_eq!(first.status, 303, "{}", first.html);
     let device = alice
         .device_cookie
@@ -937,17 +936,17 @@ async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_s
     // A stranger on the same network guesses her password until her account is locked...
     let mut stranger = Browser::new(&web);
     for _ in 0..5 {
-        let r = sign_in_page(&mut stranger, ALICE.0, "wrong-guess").await;
+        let r = sign_in_page(&mut stranger, ALICE.username, "wrong-guess").await;
         assert_eq!(r.status, 200);
         assert!(r.html.contains("Invalid username or password."));
     }
-    let locked = sign_in_page(&mut stranger, ALICE.0, ALICE.1).await;
+    let locked = sign_in_page(&mut stranger, ALICE.username, ALICE.password).await;
     assert_eq!(locked.status, 429, "unknown browsers stay locked out");
     // ...and sprays other names until the network address is throttled too.
     for i in 0..3 {
         sign_in_page(&mut stranger, &format!("nobody{i}"), "x").await;
     }
-    let sprayed = sign_in_page(&mut stranger, BEN.0, BEN.1).await;
+    let sprayed = sign_in_page(&mut stranger, BEN.username, BEN.password).await;
     assert_eq!(sprayed.status, 429);
     assert!(
         sprayed.html.contains("from your network"),
@@ -955,18 +954,25 @@ async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_s
         sprayed.html
     );
     // Alice, from the browser she used before, gets in at once.
-    let back = sign_in_page(&mut alice, ALICE.0, ALICE.1).await;
+    let back = sign_in_page(&mut alice, ALICE.username, ALICE.password).await;
     assert_eq!(back.status, 303, "{}", back.html);
     assert_eq!(back.location.as_deref(), Some("/profile"));
     assert!(alice.cookie.is_some());
     // A device cookie is worth nothing for another person, or altered.
     let mut borrowed = Browser::new(&web);
     borrowed.device_cookie = Some(device.clone());
-    assert_eq!(sign_in_page(&mut borrowed, BEN.0, BEN.1).await.status, 429);
+    assert_eq!(
+        sign_in_page(&mut borrowed, BEN.username, BEN.password)
+            .await
+            .status,
+        429
+    );
     let mut forged = Browser::new(&web);
     forged.device_cookie = Some(format!("{device}x"));
     assert_eq!(
-        sign_in_page(&mut forged, ALICE.0, ALICE.1).await.status,
+        sign_in_page(&mut forged, ALICE.username, ALICE.password)
+            .await
+            .status,
         429
     );
 }

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use staff_directory::hr_sync::{self, HrSyncArgs, Summary};
 
-use crate::harness::*;
+use crate::support::*;
 
 /// The demo staff as HR's export: every record of the seed, as CSV.
 fn demo_rows() -> Vec<[String; 5]> {
@@ -51,10 +51,10 @@ fn args(s: &TestStack, file: &tempfile::NamedTempFile) -> HrSyncArgs {
         dry_run: false,
         force: false,
         max_retire_share: 0.10,
-        client_id: s.hr.id.clone(),
-        client_secret: secrecy::SecretString::from(s.hr.secret.clone()),
-        token_url: s.url("/oauth/token"),
-        api_url: s.api.base.clone(),
+        client_id: s.hr_client.id.clone(),
+        client_secret: secrecy::SecretString::from(s.hr_client.secret.clone()),
+        token_url: s.auth_url("/oauth/token"),
+        api_url: s.api.base_url.clone(),
         concurrency: 8,
     }
 }
@@ -125,7 +125,7 @@ async fn hr_changes_are_applied_and_a_staff_members_own_edit_survives() {
     let s = TestStack::start().await;
     // Alice edits her bio; HR then changes her title and someone leaves, someone joins.
     let alice = s.user_token(ALICE).await;
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     let r = s
         .api(Method::GET, &format!("/staff/{id}"), Some(&alice))
         .send()
@@ -162,7 +162,7 @@ async fn hr_changes_are_applied_and_a_staff_members_own_edit_survives() {
         (1, 1, 1)
     );
     assert_eq!(
-        record(&s, ALICE.0).await["job_title"],
+        record(&s, ALICE.username).await["job_title"],
         "Senior Lecturer in Cyber Security",
         "the dry run changed nothing"
     );
@@ -179,7 +179,7 @@ async fn hr_changes_are_applied_and_a_staff_members_own_edit_survives() {
             failed: 0
         }
     );
-    let after = record(&s, ALICE.0).await;
+    let after = record(&s, ALICE.username).await;
     assert_eq!(after["job_title"], "Reader in Cyber Security");
     assert_eq!(
         after["bio"], "Written by Alice herself.",
@@ -245,10 +245,10 @@ async fn a_truncated_export_is_refused_unless_forced() {
 async fn the_job_renews_its_token_when_it_expires_mid_run() {
     let s = TestStack::start().await;
     let client = hr_sync::client::DirectoryClient::new(
-        &s.api.base,
-        &s.url("/oauth/token"),
-        &s.hr.id,
-        &secrecy::SecretString::from(s.hr.secret.clone()),
+        &s.api.base_url,
+        &s.auth_url("/oauth/token"),
+        &s.hr_client.id,
+        &secrecy::SecretString::from(s.hr_client.secret.clone()),
     )
     .unwrap();
     assert_eq!(client.all_records().await.unwrap().len(), 60);

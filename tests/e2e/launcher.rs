@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::header;
+use crate::support::header;
 
 /// The demo binary, running on port 0 with its data under `data_dir`.
 struct Demo {

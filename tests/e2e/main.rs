@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod harness;
+mod support;
 
 mod api_authorization;
 mod api_records;
@@ -26,9 +26,7 @@ mod hardening_auth;
 mod hardening_web;
 mod hr_sync;
 mod launcher;
-mod ops_a_support;
 mod ops_abuse;
-mod ops_b_support;
 mod ops_config;
 mod ops_faults;
 mod ops_observability;

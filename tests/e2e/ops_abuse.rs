@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::harness::*;
-use crate::ops_a_support::*;
+use crate::support::*;
 
 /// Posts the sign-in form as a visitor behind `forwarded_for` (sent as `X-Forwarded-For`).
 async fn sign_in_from(
@@ -31,7 +30,7 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
  {
     let s = TestStack::start().await;
     let web = s
-        .start_web_configured(&s.api.base.clone(), |w| {
+        .start_web_configured(&s.api.base_url.clone(), |w| {
             w.serve.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         })
         .await;
@@ -51,7 +50,7 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
             page.html
         );
     }
-    let auth_before = text_of(&s.http, &s.url("/metrics")).await;
+    let auth_before = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(
             &auth_before,
@@ -60,7 +59,7 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
         Some(20.0)
     );
     // Even the right password is refused from that address now, and the auth server is not asked.
-    let refused = sign_in_from(&mut sprayer, "203.0.113.7", ALICE.0, ALICE.1).await;
+    let refused = sign_in_from(&mut sprayer, "203.0.113.7", ALICE.username, ALICE.password).await;
     assert_eq!(refused.status, 429, "{}", refused.html);
     assert!(
         refused.html.contains(
@@ -69,7 +68,7 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
         "{}",
         refused.html
     );
-    let auth_after = text_of(&s.http, &s.url("/metrics")).await;
+    let auth_after = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(
             &auth_after,
@@ -103,8 +102,8 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
             .header("X-Forwarded-For", "203.0.113.7")
             .form(&[
                 ("csrf", csrf.as_str()),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
             ])
             .send()
             .await
@@ -115,11 +114,17 @@ async fn password_spraying_from_one_address_is_refused_at_the_website_without_as
 
     // Another address is unaffected; after the window the first may sign in again.
     let mut neighbour = Browser::new(&web);
-    let ok = sign_in_from(&mut neighbour, "203.0.113.8", ALICE.0, ALICE.1).await;
+    let ok = sign_in_from(
+        &mut neighbour,
+        "203.0.113.8",
+        ALICE.username,
+        ALICE.password,
+    )
+    .await;
     assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/profile")));
     web.clock.advance(300);
     let mut back = Browser::new(&web);
-    let ok = sign_in_from(&mut back, "203.0.113.7", BEN.0, BEN.1).await;
+    let ok = sign_in_from(&mut back, "203.0.113.7", BEN.username, BEN.password).await;
     assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/profile")));
 }
 
@@ -128,7 +133,7 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
  {
     let s = TestStack::start().await;
     let web = s
-        .start_web_configured(&s.api.base.clone(), |w| {
+        .start_web_configured(&s.api.base_url.clone(), |w| {
             w.serve.max_failed_sign_ins_per_address = 3;
         })
         .await;
@@ -147,8 +152,8 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
         .header("X-Forwarded-For", "198.51.100.99")
         .form(&[
             ("csrf", csrf.as_str()),
-            ("username", ALICE.0),
-            ("password", ALICE.1),
+            ("username", ALICE.username),
+            ("password", ALICE.password),
         ])
         .send()
         .await
@@ -167,7 +172,7 @@ async fn the_refusal_carries_retry_after_and_x_forwarded_for_is_ignored_unless_t
 #[tokio::test]
 async fn client_secret_guessing_is_answered_429_invalid_client_with_retry_after_and_counted() {
     let s = TestStack::start().await;
-    let wrong = s.hr.guessing();
+    let wrong = s.hr_client.guessing();
     for _ in 0..10 {
         assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
     }
@@ -176,8 +181,8 @@ async fn client_secret_guessing_is_answered_429_invalid_client_with_retry_after_
     let body = assert_oauth_error(r, 429, "invalid_client").await;
     assert!(body["error_description"].is_string(), "{body}");
     // The right secret is still accepted (h03).
-    s.client_token(&s.hr, None).await;
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    s.client_token(&s.hr_client, None).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(&text, r#"oauth_throttled_total{kind="client"}"#),
         Some(1.0),
@@ -207,8 +212,8 @@ async fn an_oversized_body_gets_413_in_each_services_own_error_format() {
 
     let auth = s
         .http
-        .post(s.url("/oauth/token"))
-        .header("Authorization", basic(&s.hr.id, &s.hr.secret))
+        .post(s.auth_url("/oauth/token"))
+        .header("Authorization", basic(&s.hr_client.id, &s.hr_client.secret))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(big.clone())
         .send()
@@ -281,22 +286,22 @@ async fn a_client_that_stalls_in_its_body_is_answered_408_and_disconnected_by_ev
     let cases = [
         (
             "auth server",
-            s.auth.base.clone(),
+            s.auth.base_url.clone(),
             format!(
                 "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=",
-                basic(&s.hr.id, &s.hr.secret)
+                basic(&s.hr_client.id, &s.hr_client.secret)
             ),
         ),
         (
             "API",
-            s.api.base.clone(),
+            s.api.base_url.clone(),
             format!(
                 "POST /staff HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {hr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"username\":"
             ),
         ),
         (
             "website",
-            web.base.clone(),
+            web.base_url.clone(),
             format!(
                 "POST /sign-in HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf="
             ),
@@ -319,9 +324,9 @@ async fn a_client_that_stalls_in_its_request_head_is_answered_408_and_disconnect
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let bases = [
-        ("auth server", s.auth.base.clone()),
-        ("API", s.api.base.clone()),
-        ("website", web.base.clone()),
+        ("auth server", s.auth.base_url.clone()),
+        ("API", s.api.base_url.clone()),
+        ("website", web.base_url.clone()),
     ];
     let results = futures_util::future::join_all(
         bases
@@ -338,7 +343,7 @@ async fn a_client_that_stalls_in_its_request_head_is_answered_408_and_disconnect
 async fn parallel_sign_ins_from_one_address_cannot_slip_past_the_limit() {
     let s = TestStack::start().await;
     let web = s
-        .start_web_configured(&s.api.base.clone(), |w| {
+        .start_web_configured(&s.api.base_url.clone(), |w| {
             w.serve.max_failed_sign_ins_per_address = 5;
         })
         .await;
@@ -367,7 +372,7 @@ async fn parallel_sign_ins_from_one_address_cannot_slip_past_the_limit() {
     .await;
     assert_eq!(pages.iter().filter(|s| **s == 200).count(), 5, "{pages:?}");
     assert_eq!(pages.iter().filter(|s| **s == 429).count(), 15, "{pages:?}");
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     assert_eq!(
         series(&text, r#"oauth_token_errors_total{error="invalid_grant"}"#),
         Some(5.0)

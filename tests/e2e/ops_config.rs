@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::Parser as _;
 use secrecy::ExposeSecret as _;
 
-use crate::ops_a_support::*;
+use crate::support::*;
 
 fn web(args: &[&str]) -> directory_web::config::Settings {
     let mut all = vec!["directory-web"];

@@ -5,13 +5,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use auth_server::clock::{Clock as _, ManualClock};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 
-use crate::harness::{ALICE, assert_no_store, assert_problem, header, jwt_header};
-use crate::ops_b_support::*;
+use crate::support::*;
 
 /// One writer's edits of one record: the bios it was told were saved, and the one it sent last
 /// (which may or may not have been saved when the API died).
@@ -76,9 +74,9 @@ async fn kill_9_of_the_api_during_a_stream_of_acknowledged_edits_loses_none_of_t
     let d = Deployment::new().await;
     let clock = Arc::new(ManualClock::starting_now());
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
-    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
+    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, &[]).await;
     let http = fresh_connections();
-    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let token = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let acked = Arc::new(AtomicUsize::new(0));
     let writers: Vec<_> = [2, 3, 4]
         .into_iter()
@@ -103,7 +101,7 @@ async fn kill_9_of_the_api_during_a_stream_of_acknowledged_edits_loses_none_of_t
     }
     assert!(edits.iter().map(|e| e.acknowledged.len()).sum::<usize>() >= 30);
 
-    let api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
+    let api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, &[]).await;
     for e in &edits {
         let history: Value = http
             .get(format!("{}/staff/{}/history", api.base(), e.id))
@@ -175,12 +173,12 @@ async fn with_the_auth_server_down_the_api_and_the_website_go_on_until_tokens_ex
         clock.clone(),
     )
     .await;
-    let (issuer, address) = (auth.base.clone(), auth.address);
-    let api = api_instance(&d.api_db.url, &issuer, clock.clone(), |_| {}).await;
-    let web = web_instance(&api.base, &issuer, &d.web, clock.clone()).await;
+    let (issuer, address) = (auth.base_url.clone(), auth.address);
+    let api = start_api(&d.api_db.url, &issuer, clock.clone(), |_| {}).await;
+    let web = start_web(&api.base_url, &issuer, &d.web_client, clock.clone(), |_| {}).await;
     let http = fresh_connections();
-    let hr = token_from(client_credentials(&http, &issuer, &d.hr)).await;
-    let alice = token_from(password_grant(&http, &issuer, &d.web, ALICE)).await;
+    let hr = token_from(client_credentials(&http, &issuer, &d.hr_client)).await;
+    let alice = token_from(password_grant(&http, &issuer, &d.web_client, ALICE)).await;
     let get = |url: String, token: Option<String>| {
         let http = http.clone();
         async move {
@@ -202,7 +200,10 @@ async fn with_the_auth_server_down_the_api_and_the_website_go_on_until_tokens_ex
     );
     let me = get(api.url("/me"), Some(alice.clone())).await;
     assert_eq!(me.status(), 200);
-    assert_eq!(me.json::<Value>().await.unwrap()["username"], ALICE.0);
+    assert_eq!(
+        me.json::<Value>().await.unwrap()["username"],
+        ALICE.username
+    );
     assert_eq!(get(api.url("/readyz"), None).await.status(), 200);
     for path in ["/", "/staff/1", "/how-it-works"] {
         assert_eq!(get(web.url(path), None).await.status(), 200, "{path}");
@@ -221,15 +222,15 @@ async fn with_the_auth_server_down_the_api_and_the_website_go_on_until_tokens_ex
 
     // The auth server comes back at its address: both recover without a restart.
     let auth = auth_instance(&d.auth_db.url, address, None, clock.clone()).await;
-    assert_eq!(auth.base, issuer);
+    assert_eq!(auth.base_url, issuer);
     poll_until("the website to serve again", || {
         let page = get(web.url("/"), None);
         async move { page.await.status() == 200 }
     })
     .await;
-    let hr = token_from(client_credentials(&http, &issuer, &d.hr)).await;
+    let hr = token_from(client_credentials(&http, &issuer, &d.hr_client)).await;
     assert_eq!(get(api.url("/staff/1"), Some(hr)).await.status(), 200);
-    let alice = token_from(password_grant(&http, &issuer, &d.web, ALICE)).await;
+    let alice = token_from(password_grant(&http, &issuer, &d.web_client, ALICE)).await;
     assert_eq!(get(api.url("/me"), Some(alice)).await.status(), 200);
 }
 
@@ -272,12 +273,18 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
         clock.clone(),
     )
     .await;
-    let api = api_instance(&proxy.url(&d.api_db.url), &auth.base, clock.clone(), |_| {}).await;
-    let web = web_instance(&api.base, &auth.base, &d.web, clock).await;
+    let api = start_api(
+        &proxy.url(&d.api_db.url),
+        &auth.base_url,
+        clock.clone(),
+        |_| {},
+    )
+    .await;
+    let web = start_web(&api.base_url, &auth.base_url, &d.web_client, clock, |_| {}).await;
     let http = fresh_connections();
     let page = || http.get(web.url("/")).send();
     assert_eq!(page().await.unwrap().status(), 200);
-    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let token = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let read = || http.get(api.url("/staff/1")).bearer_auth(&token).send();
     assert_eq!(read().await.unwrap().status(), 200);
 
@@ -295,7 +302,7 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
     // A sign-in needs the database (a client token may come from the auth server's one-second
     // cache of client records).
     assert_auth_unavailable(
-        password_grant(&http, &auth.base, &d.web, ALICE)
+        password_grant(&http, &auth.base_url, &d.web_client, ALICE)
             .send()
             .await
             .unwrap(),
@@ -317,7 +324,7 @@ async fn database_cut_off_on_postgres(d: &Deployment) {
     })
     .await;
     poll_until("the auth server to sign in again", || async {
-        password_grant(&http, &auth.base, &d.web, ALICE)
+        password_grant(&http, &auth.base_url, &d.web_client, ALICE)
             .send()
             .await
             .is_ok_and(|r| r.status() == 200)
@@ -348,10 +355,10 @@ async fn database_locked_on_sqlite(d: &Deployment) {
         clock.clone(),
     )
     .await;
-    let api = api_instance(&d.api_db.url, &auth.base, clock.clone(), |_| {}).await;
-    let web = web_instance(&api.base, &auth.base, &d.web, clock).await;
+    let api = start_api(&d.api_db.url, &auth.base_url, clock.clone(), |_| {}).await;
+    let web = start_web(&api.base_url, &auth.base_url, &d.web_client, clock, |_| {}).await;
     let http = fresh_connections();
-    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let token = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let etag = header(
         &http
             .get(api.url("/staff/1"))
@@ -381,7 +388,7 @@ async fn database_locked_on_sqlite(d: &Deployment) {
         locks.push(lock);
     }
     assert_api_unavailable(write().await.unwrap()).await;
-    let sign_in = password_grant(&http, &auth.base, &d.web, ALICE)
+    let sign_in = password_grant(&http, &auth.base_url, &d.web_client, ALICE)
         .send()
         .await
         .unwrap();
@@ -405,7 +412,7 @@ async fn database_locked_on_sqlite(d: &Deployment) {
     }
     let r = write().await.unwrap();
     assert_eq!(r.status(), 200);
-    token_from(password_grant(&http, &auth.base, &d.web, ALICE)).await;
+    token_from(password_grant(&http, &auth.base_url, &d.web_client, ALICE)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,7 +427,7 @@ async fn rotating_keys_twice_under_load_fails_no_request() {
     )
     .await;
     // See the key rotation test of `ops_scale_out`: a refetch each second at ten times speed.
-    let api = api_instance(&d.api_db.url, &auth.base, clock.clone(), |s| {
+    let api = start_api(&d.api_db.url, &auth.base_url, clock.clone(), |s| {
         s.serve.jwks_min_refetch_secs = 1;
     })
     .await;
@@ -430,8 +437,8 @@ async fn rotating_keys_twice_under_load_fails_no_request() {
     let mut streams = Vec::new();
     for n in 0..3 {
         let (stop, failures, kids) = (stop.clone(), failures.clone(), kids.clone());
-        let (auth, api) = (auth.base.clone(), api.base.clone());
-        let (hr, web) = (d.hr.clone(), d.web.clone());
+        let (auth, api) = (auth.base_url.clone(), api.base_url.clone());
+        let (hr, web) = (d.hr_client.clone(), d.web_client.clone());
         streams.push(tokio::spawn(async move {
             let http = fresh_connections();
             let mut requests = 0u32;
@@ -510,5 +517,5 @@ async fn rotating_keys_twice_under_load_fails_no_request() {
 }
 
 fn token_is_users(token: &str) -> bool {
-    crate::harness::claims(token)["sub"] == ALICE.0
+    crate::support::claims(token)["sub"] == ALICE.username
 }

@@ -4,10 +4,7 @@
 
 use std::time::Duration;
 
-use auth_server::clock::Clock as _;
-
-use crate::harness::*;
-use crate::ops_a_support::*;
+use crate::support::*;
 
 /// The `request_id` of the span a JSON log record was written in.
 fn span_request_id(record: &serde_json::Value) -> Option<&str> {
@@ -37,15 +34,17 @@ async fn a_request_id_sent_to_the_website_reaches_the_api_and_the_auth_server_lo
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "x-request-id"), Some(id.as_str()));
-    let all_three = eventually(Duration::from_secs(30), || {
-        let records = logged_with(&id);
-        ["directory_web", "directory_api", "auth_server"]
-            .iter()
-            .all(|service| {
-                records.iter().any(|r| {
-                    target(r).starts_with(service) && span_request_id(r) == Some(id.as_str())
+    let all_three = poll_within(Duration::from_secs(30), || {
+        std::future::ready({
+            let records = logged_with(&id);
+            ["directory_web", "directory_api", "auth_server"]
+                .iter()
+                .all(|service| {
+                    records.iter().any(|r| {
+                        target(r).starts_with(service) && span_request_id(r) == Some(id.as_str())
+                    })
                 })
-            })
+        })
     })
     .await;
     let records = logged_with(&id);
@@ -85,16 +84,18 @@ async fn a_signed_in_pages_request_id_reaches_the_introspection_and_the_apis_log
         )
         .await;
     assert_eq!(page.status, 200);
-    let found = eventually(Duration::from_secs(30), || {
-        let records = logged_with(&id);
-        let at = |service: &str, route: &str| {
-            records.iter().any(|r| {
-                target(r).starts_with(service)
-                    && span_request_id(r) == Some(id.as_str())
-                    && r["span"]["route"] == route
-            })
-        };
-        at("auth_server", "/oauth/introspect") && at("directory_api", "/me")
+    let found = poll_within(Duration::from_secs(30), || {
+        std::future::ready({
+            let records = logged_with(&id);
+            let at = |service: &str, route: &str| {
+                records.iter().any(|r| {
+                    target(r).starts_with(service)
+                        && span_request_id(r) == Some(id.as_str())
+                        && r["span"]["route"] == route
+                })
+            };
+            at("auth_server", "/oauth/introspect") && at("directory_api", "/me")
+        })
     })
     .await;
     assert!(found, "captured: {:#?}", logged_with(&id));
@@ -104,7 +105,7 @@ async fn a_signed_in_pages_request_id_reaches_the_introspection_and_the_apis_log
 async fn the_api_forwards_the_request_id_when_an_unknown_key_makes_it_fetch_the_keys() {
     capture_logs();
     let s = TestStack::start().await;
-    let api = start_api(&s.auth.base, s.auth.clock.now(), |c| {
+    let api = fresh_api(&s.auth.base_url, s.auth.clock.now(), |c| {
         c.serve.jwks_min_refetch_secs = 1;
     })
     .await;
@@ -126,7 +127,7 @@ async fn the_api_forwards_the_request_id_when_an_unknown_key_makes_it_fetch_the_
         let id = format!("{prefix}{attempt}");
         let r = s
             .http
-            .get(format!("{}/me", api.base))
+            .get(format!("{}/me", api.base_url))
             .bearer_auth(&token)
             .header("X-Request-Id", &id)
             .send()
@@ -144,11 +145,13 @@ async fn the_api_forwards_the_request_id_when_an_unknown_key_makes_it_fetch_the_
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let id = accepted_as.unwrap();
-    let fetched = eventually(Duration::from_secs(30), || {
-        logged_with(&id).iter().any(|r| {
-            target(r).starts_with("auth_server")
-                && span_request_id(r) == Some(id.as_str())
-                && r["span"]["route"] == "/.well-known/jwks.json"
+    let fetched = poll_within(Duration::from_secs(30), || {
+        std::future::ready({
+            logged_with(&id).iter().any(|r| {
+                target(r).starts_with("auth_server")
+                    && span_request_id(r) == Some(id.as_str())
+                    && r["span"]["route"] == "/.well-known/jwks.json"
+            })
         })
     })
     .await;
@@ -162,7 +165,7 @@ async fn each_service_returns_a_request_id_and_replaces_an_unsafe_one() {
     for url in [
         web.url("/healthz"),
         s.api_url("/healthz"),
-        s.url("/healthz"),
+        s.auth_url("/healthz"),
     ] {
         let kept = s
             .http
@@ -219,8 +222,8 @@ async fn each_binary_takes_its_log_format_from_a_flag() {
 #[tokio::test]
 async fn the_auth_servers_metrics_count_tokens_errors_reuse_and_throttling() {
     let s = TestStack::start().await;
-    s.client_token(&s.web, None).await;
-    s.client_token(&s.hr, None).await;
+    s.client_token(&s.web_client, None).await;
+    s.client_token(&s.hr_client, None).await;
     let first = s.user_tokens(ALICE).await;
     let old_refresh = first["refresh_token"].as_str().unwrap();
     ok_json(s.refresh(old_refresh, None).await).await;
@@ -232,13 +235,18 @@ async fn the_auth_servers_metrics_count_tokens_errors_reuse_and_throttling() {
     assert_oauth_error(s.refresh(old_refresh, None).await, 400, "invalid_grant").await;
     // Ben's password guessed until the account is locked.
     for _ in 0..5 {
-        assert_oauth_error(s.sign_in(BEN.0, "wrong").await, 400, "invalid_grant").await;
+        assert_oauth_error(s.sign_in(BEN.username, "wrong").await, 400, "invalid_grant").await;
     }
-    assert_oauth_error(s.sign_in(BEN.0, BEN.1).await, 429, "invalid_grant").await;
-    let wrong = s.hr.guessing();
+    assert_oauth_error(
+        s.sign_in(BEN.username, BEN.password).await,
+        429,
+        "invalid_grant",
+    )
+    .await;
+    let wrong = s.hr_client.guessing();
     assert_oauth_error(s.client_credentials(&wrong).await, 401, "invalid_client").await;
 
-    let text = text_of(&s.http, &s.url("/metrics")).await;
+    let text = text_of(&s.http, &s.auth_url("/metrics")).await;
     for (series_name, value) in [
         (
             r#"oauth_tokens_issued_total{grant="client_credentials",client="directory-web"}"#,
@@ -283,7 +291,7 @@ async fn the_apis_metrics_count_decisions_by_route_token_kind_and_outcome() {
     let s = TestStack::start().await;
     let client = s.web_app_token().await;
     let user = s.user_token(ALICE).await;
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let read = s
         .api(reqwest::Method::GET, "/staff", Some(&client))
         .send()
@@ -398,7 +406,7 @@ async fn every_service_is_ready_when_its_checks_pass() {
     let web = s.start_web().await;
     for (url, checks) in [
         (
-            s.url("/readyz"),
+            s.auth_url("/readyz"),
             serde_json::json!({"database": "ok", "keys": "ok"}),
         ),
         (
@@ -423,8 +431,8 @@ async fn every_service_is_ready_when_its_checks_pass() {
 #[tokio::test]
 async fn the_api_is_not_ready_until_it_has_fetched_the_signing_keys() {
     let s = TestStack::start().await;
-    let api = start_api(&dead_address(), s.auth.clock.now(), |_| {}).await;
-    let (status, retry_after, body) = readiness(&s.http, &format!("{}/readyz", api.base)).await;
+    let api = fresh_api(&dead_address(), s.auth.clock.now(), |_| {}).await;
+    let (status, retry_after, body) = readiness(&s.http, &format!("{}/readyz", api.base_url)).await;
     assert_eq!((status, retry_after.as_deref()), (503, Some("5")));
     assert_eq!(
         body,
@@ -455,7 +463,7 @@ async fn the_website_is_not_ready_while_its_upstreams_are_out_of_reach() {
 #[tokio::test]
 async fn the_auth_server_and_the_api_are_not_ready_without_their_database() {
     let http = reqwest::Client::new();
-    let clock = std::sync::Arc::new(auth_server::clock::ManualClock::starting_now());
+    let clock = std::sync::Arc::new(crate::support::ManualClock::starting_now());
     let auth_db = TestDb::fresh("ready_auth").await;
     let settings =
         auth_server::config::Settings::new(auth_db.url.clone(), "127.0.0.1:0".parse().unwrap());

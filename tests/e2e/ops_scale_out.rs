@@ -9,13 +9,11 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use auth_server::clock::ManualClock;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{ALICE, BEN, assert_oauth_error, assert_problem, header, jwt_header};
-use crate::ops_b_support::*;
+use crate::support::*;
 
 /// Two authorization servers and two APIs on one deployment's databases, all on one clock. Both
 /// authorization servers carry the first one's issuer identifier, which the APIs trust. (The
@@ -23,8 +21,8 @@ use crate::ops_b_support::*;
 struct TwoOfEach {
     d: Deployment,
     clock: Arc<ManualClock>,
-    auth: [InProcess; 2],
-    api: [InProcess; 2],
+    auth: [RunningService; 2],
+    api: [RunningService; 2],
     http: reqwest::Client,
 }
 
@@ -38,11 +36,11 @@ impl TwoOfEach {
         let clock = Arc::new(ManualClock::starting_now());
         let any = "127.0.0.1:0".parse().unwrap();
         let first = auth_instance(&d.auth_db.url, any, None, clock.clone()).await;
-        let issuer = first.base.clone();
+        let issuer = first.base_url.clone();
         let second = auth_instance(&d.auth_db.url, any, Some(&issuer), clock.clone()).await;
         let api = [
-            api_instance(&d.api_db.url, &issuer, clock.clone(), &configure).await,
-            api_instance(&d.api_db.url, &issuer, clock.clone(), &configure).await,
+            start_api(&d.api_db.url, &issuer, clock.clone(), &configure).await,
+            start_api(&d.api_db.url, &issuer, clock.clone(), &configure).await,
         ];
         TwoOfEach {
             d,
@@ -56,8 +54,8 @@ impl TwoOfEach {
     async fn hr_token(&self, auth: usize) -> String {
         token_from(client_credentials(
             &self.http,
-            &self.auth[auth].base,
-            &self.d.hr,
+            &self.auth[auth].base_url,
+            &self.d.hr_client,
         ))
         .await
     }
@@ -75,7 +73,7 @@ impl TwoOfEach {
 #[tokio::test]
 async fn a_refresh_token_reused_on_the_other_instance_ends_the_whole_sign_in() {
     let s = TwoOfEach::start().await;
-    let signed_in: Value = password_grant(&s.http, &s.auth[0].base, &s.d.web, ALICE)
+    let signed_in: Value = password_grant(&s.http, &s.auth[0].base_url, &s.d.web_client, ALICE)
         .send()
         .await
         .unwrap()
@@ -84,7 +82,7 @@ async fn a_refresh_token_reused_on_the_other_instance_ends_the_whole_sign_in() {
         .unwrap();
     let first = signed_in["refresh_token"].as_str().unwrap().to_owned();
     // Instance 2 rotates the refresh token that instance 1 issued.
-    let r = refresh_grant(&s.http, &s.auth[1].base, &s.d.web, &first)
+    let r = refresh_grant(&s.http, &s.auth[1].base_url, &s.d.web_client, &first)
         .send()
         .await
         .unwrap();
@@ -96,14 +94,14 @@ async fn a_refresh_token_reused_on_the_other_instance_ends_the_whole_sign_in() {
     // The used one presented again, to instance 1, once the two seconds in which a duplicate
     // counts as the loser of a concurrent refresh are over: reuse, RFC 9700 §4.14.2.
     s.clock.advance(3);
-    let reuse = refresh_grant(&s.http, &s.auth[0].base, &s.d.web, &first)
+    let reuse = refresh_grant(&s.http, &s.auth[0].base_url, &s.d.web_client, &first)
         .send()
         .await
         .unwrap();
     assert_oauth_error(reuse, 400, "invalid_grant").await;
     // The whole family is revoked, on both instances: the newest token is dead too.
     for auth in &s.auth {
-        let r = refresh_grant(&s.http, &auth.base, &s.d.web, &second)
+        let r = refresh_grant(&s.http, &auth.base_url, &s.d.web_client, &second)
             .send()
             .await
             .unwrap();
@@ -117,9 +115,12 @@ async fn failed_sign_ins_spread_over_two_instances_lock_the_username_on_both() {
     for attempt in 0..5 {
         let r = password_grant(
             &s.http,
-            &s.auth[attempt % 2].base,
-            &s.d.web,
-            (ALICE.0, "wrong-password"),
+            &s.auth[attempt % 2].base_url,
+            &s.d.web_client,
+            TestUser {
+                username: ALICE.username,
+                password: "wrong-password",
+            },
         )
         .send()
         .await
@@ -127,14 +128,14 @@ async fn failed_sign_ins_spread_over_two_instances_lock_the_username_on_both() {
         assert_oauth_error(r, 400, "invalid_grant").await;
     }
     for auth in &s.auth {
-        let locked = password_grant(&s.http, &auth.base, &s.d.web, ALICE)
+        let locked = password_grant(&s.http, &auth.base_url, &s.d.web_client, ALICE)
             .send()
             .await
             .unwrap();
         assert_eq!(header(&locked, "retry-after"), Some("900"));
         assert_oauth_error(locked, 429, "invalid_grant").await;
         // Another member of staff is unaffected on either instance.
-        let ben = password_grant(&s.http, &auth.base, &s.d.web, BEN)
+        let ben = password_grant(&s.http, &auth.base_url, &s.d.web_client, BEN)
             .send()
             .await
             .unwrap();
@@ -143,7 +144,13 @@ async fn failed_sign_ins_spread_over_two_instances_lock_the_username_on_both() {
     // The lock ends for both once the failures leave the window.
     s.clock.advance(900 + 1);
     for auth in &s.auth {
-        token_from(password_grant(&s.http, &auth.base, &s.d.web, ALICE)).await;
+        token_from(password_grant(
+            &s.http,
+            &auth.base_url,
+            &s.d.web_client,
+            ALICE,
+        ))
+        .await;
     }
 }
 
@@ -283,24 +290,30 @@ async fn a_member_of_staff_signed_in_on_one_website_instance_is_signed_in_on_the
     for api in &s.api {
         let key = key.clone();
         web.push(
-            web_instance_with(&api.base, &s.auth[0].base, &s.d.web, s.clock.clone(), |w| {
-                w.serve.session_key = Some(key.into());
-            })
+            start_web(
+                &api.base_url,
+                &s.auth[0].base_url,
+                &s.d.web_client,
+                s.clock.clone(),
+                |w| {
+                    w.serve.session_key = Some(key.into());
+                },
+            )
             .await,
         );
     }
     let form = s.http.get(web[0].url("/sign-in")).send().await.unwrap();
     assert_eq!(form.status(), 200);
     let cookie = first_cookie(&form);
-    let csrf = crate::harness::hidden(&form.text().await.unwrap(), "csrf");
+    let csrf = crate::support::hidden(&form.text().await.unwrap(), "csrf");
     let signed_in = s
         .http
         .post(web[0].url("/sign-in"))
         .header("Cookie", cookie)
         .form(&[
             ("csrf", csrf.as_str()),
-            ("username", ALICE.0),
-            ("password", ALICE.1),
+            ("username", ALICE.username),
+            ("password", ALICE.password),
         ])
         .send()
         .await

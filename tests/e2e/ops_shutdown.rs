@@ -9,13 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use auth_server::clock::ManualClock;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::harness::{ALICE, TestClient, basic};
-use crate::ops_b_support::*;
+use crate::support::*;
 
 /// The bound of a graceful stop (every service has the same), and how much longer a loaded
 /// machine may take to end the process.
@@ -133,9 +131,9 @@ async fn on_sigterm_the_api_refuses_new_connections_and_finishes_the_edit_in_fli
     let d = Deployment::new().await;
     let clock = Arc::new(ManualClock::starting_now());
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
-    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
+    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, &[]).await;
     let http = fresh_connections();
-    let hr = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let hr = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let r = http
         .get(format!("{}/staff/1", api.base()))
         .bearer_auth(&hr)
@@ -158,7 +156,7 @@ async fn on_sigterm_the_api_refuses_new_connections_and_finishes_the_edit_in_fli
     );
 
     // The edit was committed before the pool closed: a new instance sees it.
-    let api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
+    let api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, &[]).await;
     let record: Value = http
         .get(format!("{}/staff/1", api.base()))
         .bearer_auth(&hr)
@@ -179,7 +177,7 @@ async fn on_sigterm_the_auth_server_finishes_the_token_request_in_flight() {
     let head = format!(
         "POST /oauth/token HTTP/1.1\r\nHost: test\r\nAuthorization: {}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\n",
-        basic(&d.hr.id, &d.hr.secret)
+        basic(&d.hr_client.id, &d.hr_client.secret)
     );
     let answer = answer_across_sigterm(&mut auth, &head, body).await;
     assert_eq!(status_line(&answer), "HTTP/1.1 200 OK", "{answer}");
@@ -198,8 +196,15 @@ async fn on_sigterm_the_website_finishes_the_sign_in_in_flight() {
         clock.clone(),
     )
     .await;
-    let api = api_instance(&d.api_db.url, &auth.base, clock, |_| {}).await;
-    let mut web = spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", &[]).await;
+    let api = start_api(&d.api_db.url, &auth.base_url, clock, |_| {}).await;
+    let mut web = spawn_web(
+        &api.base_url,
+        &auth.base_url,
+        &d.web_client,
+        "127.0.0.1:0",
+        &[],
+    )
+    .await;
     // A sign-in form, its CSRF token and session cookie, then the sign-in posted across SIGTERM.
     let http = fresh_connections();
     let form = http
@@ -215,12 +220,12 @@ async fn on_sigterm_the_website_finishes_the_sign_in_in_flight() {
         .next()
         .unwrap()
         .to_owned();
-    let csrf = crate::harness::hidden(&form.text().await.unwrap(), "csrf");
+    let csrf = crate::support::hidden(&form.text().await.unwrap(), "csrf");
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
             ("csrf", csrf.as_str()),
-            ("username", ALICE.0),
-            ("password", ALICE.1),
+            ("username", ALICE.username),
+            ("password", ALICE.password),
         ])
         .finish();
     let head = format!(
@@ -238,9 +243,9 @@ async fn a_request_that_outlasts_the_bound_is_dropped_and_the_api_still_exits() 
     let d = Deployment::new().await;
     let clock = Arc::new(ManualClock::starting_now());
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
-    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, &[]).await;
+    let mut api = spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, &[]).await;
     let http = fresh_connections();
-    let hr = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let hr = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let mut stream = served_connection(&api).await;
     // A body that never finishes arriving.
     let head = format!(
@@ -273,12 +278,12 @@ async fn with_a_drain_time_a_stopping_api_turns_unready_first_and_still_serves_m
     let mut api = spawn_api(
         &d.api_db.url,
         "127.0.0.1:0",
-        &auth.base,
+        &auth.base_url,
         &["--shutdown-drain-secs", "3"],
     )
     .await;
     let http = fresh_connections();
-    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let token = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let stopping = Instant::now();
     api.sigterm();
     let ready = format!("{}/readyz", api.base());
@@ -326,7 +331,7 @@ async fn ctrl_c_cuts_a_drain_short_and_stops_at_once() {
     let mut api = spawn_api(
         &d.api_db.url,
         "127.0.0.1:0",
-        &auth.base,
+        &auth.base_url,
         &["--shutdown-drain-secs", "600"],
     )
     .await;
@@ -447,11 +452,11 @@ async fn a_rolling_restart_of_two_api_instances_fails_no_request() {
     let clock = Arc::new(ManualClock::starting_now());
     let auth = auth_instance(&d.auth_db.url, "127.0.0.1:0".parse().unwrap(), None, clock).await;
     let mut apis = vec![
-        spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, DRAIN).await,
-        spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base, DRAIN).await,
+        spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, DRAIN).await,
+        spawn_api(&d.api_db.url, "127.0.0.1:0", &auth.base_url, DRAIN).await,
     ];
     let http = fresh_connections();
-    let token = token_from(client_credentials(&http, &auth.base, &d.hr)).await;
+    let token = token_from(client_credentials(&http, &auth.base_url, &d.hr_client)).await;
     let lb = Arc::new(RoundRobin::new(apis.iter().map(Process::base).collect()));
     let stop = Arc::new(AtomicBool::new(false));
     // Reads of records and searches, from three streams at once.
@@ -469,7 +474,7 @@ async fn a_rolling_restart_of_two_api_instances_fails_no_request() {
     let traffic = tokio::spawn(stream_until(lb.clone(), stop.clone(), 3, read));
     let address_of = |p: &Process| p.address.to_string();
     let before: Vec<String> = apis.iter().map(address_of).collect();
-    let issuer = auth.base.clone();
+    let issuer = auth.base_url.clone();
     let db = d.api_db.url.clone();
     restart_each(&mut apis, |address| {
         let (db, issuer) = (db.clone(), issuer.clone());
@@ -490,9 +495,9 @@ async fn a_rolling_restart_of_two_auth_server_instances_fails_no_token_request()
     ];
     let lb = Arc::new(RoundRobin::new(auths.iter().map(Process::base).collect()));
     let stop = Arc::new(AtomicBool::new(false));
-    let clients: [TestClient; 2] = [d.hr.clone(), d.web.clone()];
+    let clients: [TestClient; 2] = [d.hr_client.clone(), d.web_client.clone()];
     // Client tokens from two streams, and a sign-in (Argon2) now and then.
-    let web = d.web.clone();
+    let web = d.web_client.clone();
     let tokens: Arc<Request> = Arc::new(move |http: &reqwest::Client, base: &str, i: usize| {
         if i.is_multiple_of(10) {
             password_grant(http, base, &web, ALICE)
@@ -516,10 +521,24 @@ async fn a_rolling_restart_of_two_website_instances_fails_no_page() {
     let clock = Arc::new(ManualClock::starting_now());
     let any = "127.0.0.1:0".parse().unwrap();
     let auth = auth_instance(&d.auth_db.url, any, None, clock.clone()).await;
-    let api = api_instance(&d.api_db.url, &auth.base, clock, |_| {}).await;
+    let api = start_api(&d.api_db.url, &auth.base_url, clock, |_| {}).await;
     let mut webs = vec![
-        spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", DRAIN).await,
-        spawn_web(&api.base, &auth.base, &d.web, "127.0.0.1:0", DRAIN).await,
+        spawn_web(
+            &api.base_url,
+            &auth.base_url,
+            &d.web_client,
+            "127.0.0.1:0",
+            DRAIN,
+        )
+        .await,
+        spawn_web(
+            &api.base_url,
+            &auth.base_url,
+            &d.web_client,
+            "127.0.0.1:0",
+            DRAIN,
+        )
+        .await,
     ];
     let lb = Arc::new(RoundRobin::new(webs.iter().map(Process::base).collect()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -532,7 +551,11 @@ async fn a_rolling_restart_of_two_website_instances_fails_no_page() {
         http.get(format!("{base}{path}"))
     });
     let traffic = tokio::spawn(stream_until(lb.clone(), stop.clone(), 2, pages));
-    let (api_url, issuer, web) = (api.base.clone(), auth.base.clone(), d.web.clone());
+    let (api_url, issuer, web) = (
+        api.base_url.clone(),
+        auth.base_url.clone(),
+        d.web_client.clone(),
+    );
     restart_each(&mut webs, |address| {
         let (api_url, issuer, web) = (api_url.clone(), issuer.clone(), web.clone());
         async move { spawn_web(&api_url, &issuer, &web, &address, DRAIN).await }

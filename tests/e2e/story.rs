@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn visitor_browses_with_the_sites_own_token() {
@@ -31,7 +31,7 @@ async fn visitor_browses_with_the_sites_own_token() {
     let search = visitor.get("/?q=okafor").await;
     assert_eq!(search.status, 200);
     assert!(search.html.contains("Ben Okafor") && search.html.contains("2 people"));
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let page = visitor.get(&format!("/staff/{ben}")).await;
     assert_eq!(page.status, 200);
     assert!(page.html.contains("Research Technician") && page.html.contains("bokafor@example.edu"));
@@ -106,7 +106,7 @@ async fn staff_member_edits_only_their_own_profile_with_their_own_token() {
     let mut visitor = Browser::new(&web);
     let found = visitor.get("/?q=grant+separation").await;
     assert!(found.html.contains("Dr Alice Johnson") && found.html.contains("1 person"));
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     let public = visitor.get(&format!("/staff/{id}")).await;
     assert!(
         public
@@ -141,7 +141,7 @@ async fn staff_member_edits_only_their_own_profile_with_their_own_token() {
     // With a token from that same grant she goes to the API directly, and tries Ben's record:
     // her scope is enough, but the record is not hers.
     let token = s.user_token(ALICE).await;
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let bens_tag = etag_of(&s, ben, &token).await;
     let r = patch(
         &s,
@@ -180,7 +180,7 @@ async fn hr_job_imports_with_admin_scope_and_no_user() {
 
     // The HR job asks for a token for itself: client_credentials, read and admin, no refresh
     // token, and a client's token with the job as its subject.
-    let issued = s.client_token(&s.hr, None).await;
+    let issued = s.client_token(&s.hr_client, None).await;
     assert_eq!(issued["scope"], "directory:read directory:admin");
     assert!(issued.get("refresh_token").is_none());
     let hr = issued["access_token"].as_str().unwrap().to_owned();
@@ -206,7 +206,7 @@ async fn hr_job_imports_with_admin_scope_and_no_user() {
     assert_eq!(r.status(), 200);
 
     // HR may change HR-owned fields of anyone's record.
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let tag = etag_of(&s, ben, &hr).await;
     let r = patch(
         &s,
@@ -250,11 +250,11 @@ async fn hr_job_imports_with_admin_scope_and_no_user() {
     // The job cannot sign anyone in: the password grant is not one of its grants.
     let r = s
         .token(
-            &s.hr,
+            &s.hr_client,
             &[
                 ("grant_type", "password"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
             ],
         )
         .await;
@@ -269,7 +269,7 @@ async fn hr_job_imports_with_admin_scope_and_no_user() {
 #[tokio::test]
 async fn attacker_is_stopped_at_every_door() {
     let s = TestStack::start().await;
-    let alice = s.staff_id(ALICE.0).await;
+    let alice = s.staff_id(ALICE.username).await;
     let site = s.web_app_token().await;
     let tag = etag_of(&s, alice, &site).await;
 
@@ -335,7 +335,7 @@ async fn attacker_is_stopped_at_every_door() {
     let current = second["refresh_token"].as_str().unwrap();
     assert_oauth_error(s.refresh(current, None).await, 400, "invalid_grant").await;
     let answer = s
-        .introspect(&s.web, second["access_token"].as_str().unwrap())
+        .introspect(&s.web_client, second["access_token"].as_str().unwrap())
         .await;
     assert_eq!(answer, json!({"active": false}));
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn save_screenshot(client: &fantoccini::Client, name: &str) {
     let png = client.screenshot().await.unwrap();
@@ -118,14 +118,14 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         .find(Locator::Id("username"))
         .await
         .unwrap()
-        .send_keys(ALICE.0)
+        .send_keys(ALICE.username)
         .await
         .unwrap();
     client
         .find(Locator::Id("password"))
         .await
         .unwrap()
-        .send_keys(ALICE.1)
+        .send_keys(ALICE.password)
         .await
         .unwrap();
     client
@@ -155,7 +155,7 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         "Post/Redirect/Get"
     );
 
-    let id = s.staff_id(ALICE.0).await;
+    let id = s.staff_id(ALICE.username).await;
     client
         .goto(&web.url(&format!("/staff/{id}")))
         .await

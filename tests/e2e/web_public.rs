@@ -4,10 +4,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::*;
+use crate::support::*;
 
 async fn page(
-    web: &WebServer,
+    web: &RunningService,
     http: &reqwest::Client,
     path: &str,
 ) -> (u16, String, reqwest::header::HeaderMap) {
@@ -67,7 +67,7 @@ async fn a_visitor_browses_searches_and_opens_a_page() {
     assert!(html.contains("Ben Okafor") && !html.contains("Daniel Okafor"));
     assert!(html.contains("1 person"), "{html}");
 
-    let ben = s.staff_id(BEN.0).await;
+    let ben = s.staff_id(BEN.username).await;
     let (status, html, headers) = page(&web, &s.http, &format!("/staff/{ben}")).await;
     assert_eq!(status, 200);
     assert_security_headers(&headers);

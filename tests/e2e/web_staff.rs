@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use crate::harness::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn t85_t87_t89_sign_in_needs_the_forms_token_and_renews_the_session() {
@@ -16,8 +16,8 @@ async fn t85_t87_t89_sign_in_needs_the_forms_token_and_renews_the_session() {
             "/sign-in",
             &[
                 ("csrf", "forged"),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
             ],
         )
         .await;
@@ -37,7 +37,7 @@ async fn t85_t87_t89_sign_in_needs_the_forms_token_and_renews_the_session() {
             "/sign-in",
             &[
                 ("csrf", &csrf),
-                ("username", ALICE.0),
+                ("username", ALICE.username),
                 ("password", "nope-nope-nope"),
             ],
         )
@@ -63,8 +63,8 @@ async fn t85_t87_t89_sign_in_needs_the_forms_token_and_renews_the_session() {
             "/sign-in",
             &[
                 ("csrf", &csrf),
-                ("username", ALICE.0),
-                ("password", ALICE.1),
+                ("username", ALICE.username),
+                ("password", ALICE.password),
             ],
         )
         .await;
@@ -166,7 +166,13 @@ async fn t83_a_conflict_is_shown_and_overwrites_nothing() {
     assert_eq!(conflict.status, 409);
     assert!(conflict.html.contains("changed while you were editing"));
     assert!(conflict.html.contains("From tab one.") && conflict.html.contains("From tab two."));
-    let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
+    let record = s
+        .api
+        .db
+        .staff_by_username(ALICE.username)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         record.record.bio, "From tab one.",
         "tab one's save is not overwritten"
@@ -215,7 +221,13 @@ async fn t88_forms_without_the_token_or_from_another_site_are_refused() {
         )
         .await;
     assert_eq!(evil.status, 403);
-    let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
+    let record = s
+        .api
+        .db
+        .staff_by_username(ALICE.username)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(record.record.bio, "csrf");
 }
 
@@ -239,11 +251,11 @@ async fn a_sign_in_that_cannot_be_renewed_sends_the_user_to_sign_in() {
     let web = s.start_web().await;
     let mut b = signed_in(&web, ALICE).await;
     // The user is disabled meanwhile: the refresh fails once the access token expires.
-    let now = auth_server::clock::Clock::now(s.auth.clock.as_ref());
+    let now = crate::support::Clock::now(s.auth.clock.as_ref());
     s.auth
         .db
         .disable_user(
-            &auth_server::oauth::username::Username::parse(ALICE.0).unwrap(),
+            &auth_server::oauth::username::Username::parse(ALICE.username).unwrap(),
             now,
         )
         .await
@@ -347,7 +359,13 @@ async fn invalid_values_are_shown_beside_their_fields_and_pages_are_not_cached()
         r.html.contains("call me maybe"),
         "the attempt is kept in the form"
     );
-    let record = s.api.db.staff_by_username(ALICE.0).await.unwrap().unwrap();
+    let record = s
+        .api
+        .db
+        .staff_by_username(ALICE.username)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(record.record.phone, "call me maybe");
     let sign_in = reqwest::get(web.url("/sign-in")).await.unwrap();
     assert_eq!(sign_in.headers()["cache-control"], "private, no-store");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::fresh_connections;
+use super::deployment::fresh_connections;
 
 /// A client in front of several instances of a service, as a load balancer is: it checks each
 /// instance's `/readyz` every 100 ms and sends each request to the next ready instance; when a
@@ -21,6 +21,7 @@ pub struct RoundRobin {
 }
 
 impl RoundRobin {
+    /// A balancer over `backends` (base URLs), checking their readiness from now on.
     pub fn new(backends: Vec<String>) -> RoundRobin {
         let ready: Arc<Vec<AtomicBool>> =
             Arc::new(backends.iter().map(|_| AtomicBool::new(true)).collect());

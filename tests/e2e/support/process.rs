@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{PATIENCE, fresh_connections, poll_until};
-use crate::harness::TestClient;
+use super::deployment::fresh_connections;
+use super::poll::{PATIENCE, poll_until};
+use super::seed::TestClient;
 
 /// A service run as its own process by the launcher (`staff-directory auth-server …` and so
 /// on). Killed when dropped, so no test leaves a server behind.
 pub struct Process {
+    /// What it is, for messages.
     pub name: &'static str,
+    /// The address it listens on.
     pub address: SocketAddr,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,

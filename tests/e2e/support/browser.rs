@@ -1,0 +1,151 @@
+//! A browser for the website: its cookies, its pages, and signing in.
+
+use reqwest::Method;
+
+use super::seed::TestUser;
+use super::service::RunningService;
+
+/// A browser with the site's two cookies (the session, and the device cookie a sign-in
+/// leaves), following no redirects.
+pub struct Browser<'a> {
+    web: &'a RunningService,
+    /// Its HTTP client (no redirects followed, no cookie store: the cookies are kept here).
+    pub http: reqwest::Client,
+    /// The session cookie, `name=value`.
+    pub cookie: Option<String>,
+    /// The device cookie, `name=value`, once a sign-in here has succeeded.
+    pub device_cookie: Option<String>,
+}
+
+/// What the browser got back.
+pub struct Page {
+    /// The status code.
+    pub status: u16,
+    /// The `Location` header, on a redirect.
+    pub location: Option<String>,
+    /// The session cookie's `Set-Cookie` header, when the answer set one.
+    pub set_cookie: Option<String>,
+    /// The body.
+    pub html: String,
+}
+
+impl<'a> Browser<'a> {
+    /// A browser for the website `web`, with no cookies yet.
+    pub fn new(web: &'a RunningService) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            web,
+            http,
+            cookie: None,
+            device_cookie: None,
+        }
+    }
+
+    /// Sends `method path`, with the form `form` when given and the `extra` headers, keeping
+    /// the cookies the answer sets (and forgetting those it clears).
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.http.request(method, self.web.url(path));
+        let sent: Vec<&str> = [&self.cookie, &self.device_cookie]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !sent.is_empty() {
+            request = request.header("Cookie", sent.join("; "));
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        if let Some(form) = form {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let mut set_cookie = None;
+        for set in r.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
+            let pair = set.split(';').next().unwrap().to_owned();
+            let emptied = pair
+                .split_once('=')
+                .is_none_or(|(_, value)| value.is_empty());
+            let kept = if emptied || set.contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair.clone())
+            };
+            if pair.contains("sd-device=") {
+                self.device_cookie = kept;
+            } else {
+                self.cookie = kept;
+                set_cookie = Some(set);
+            }
+        }
+        Page {
+            status,
+            location,
+            set_cookie,
+            html: r.text().await.unwrap(),
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    /// `POST path` with `form`.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form), &[]).await
+    }
+}
+
+/// The value of a hidden input in a page (an ETag's quotes unescaped).
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+}
+
+/// A browser signed in on the website as `user`.
+pub async fn signed_in<'a>(web: &'a RunningService, user: TestUser<'_>) -> Browser<'a> {
+    let mut b = Browser::new(web);
+    let form = b.get("/sign-in").await;
+    let csrf = hidden(&form.html, "csrf");
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("username", user.username),
+                ("password", user.password),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/profile"));
+    b
+}

@@ -1,0 +1,67 @@
+//! Everything the end-to-end tests stand on, one module per thing it gives:
+//!
+//! - [`service`]: one in-process handle for any of the three services ([`RunningService`]) and
+//!   the one function that starts each of them — the only place naming their settings and
+//!   start-up;
+//! - [`stack`]: [`TestStack`], an auth server and an API with fresh databases and the
+//!   design's clients and people, and websites on demand;
+//! - [`database`]: a throwaway database (SQLite file, or PostgreSQL with `TEST_DATABASE_URL`);
+//! - [`seed`]: the people ([`TestUser`]) and client registrations ([`TestClient`]) tests
+//!   start from, seeded through `staff_directory::seed`;
+//! - [`requests`]: the one set of token-request builders, and the stack's shortcuts;
+//! - [`assertions`]: OAuth errors, bearer challenges, problems, no-store headers;
+//! - [`jwt`]: a token's header and claims, unverified;
+//! - [`browser`]: a cookie-keeping browser for the website;
+//! - [`records`]: reading a record's `ETag` and patching it;
+//! - [`metrics`]: reading Prometheus text;
+//! - [`logs`]: the services' log lines captured in this process;
+//! - [`poll`]: waiting until something holds;
+//! - [`deployment`], [`process`], [`balancer`], [`proxy`]: several instances on one database,
+//!   services as processes of their own, a load balancer, a PostgreSQL link that can be cut;
+//! - [`tcp`], [`files`]: raw connections that stall, files for a service to read.
+
+pub mod assertions;
+pub mod balancer;
+pub mod browser;
+pub mod database;
+pub mod deployment;
+pub mod files;
+pub mod jwt;
+pub mod logs;
+pub mod metrics;
+pub mod poll;
+pub mod process;
+pub mod proxy;
+pub mod records;
+pub mod requests;
+pub mod seed;
+pub mod service;
+pub mod stack;
+pub mod tcp;
+
+pub use assertions::{
+    assert_insufficient_scope, assert_invalid_token, assert_no_store, assert_oauth_error,
+    assert_problem, assert_unauthenticated, header, ok_json,
+};
+pub use balancer::RoundRobin;
+pub use browser::{Browser, Page, hidden, signed_in};
+pub use database::{TestDb, on_postgres};
+pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
+pub use files::file_with;
+pub use jwt::{claims, jwt_header};
+pub use logs::{MARKER, capture_logs, logged_with};
+pub use metrics::{series, text_of, web_app_token_requests};
+pub use poll::{PATIENCE, poll_until, poll_within};
+pub use process::{Process, spawn_api, spawn_auth, spawn_web};
+pub use proxy::CutProxy;
+pub use records::{etag_of, patch};
+pub use requests::{
+    Auth, access_token, basic, big_form, client_credentials, encode_form, password_grant,
+    refresh_grant, token_from,
+};
+pub use seed::{ALICE, BEN, TestClient, TestUser, demo_auth_database, demo_web_client};
+pub use service::{
+    ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_auth, start_web,
+};
+pub use stack::{TestStack, fresh_api};
+pub use tcp::{Stalled, dead_address, stall_after};
