@@ -912,7 +912,9 @@ async fn h04_the_owner_signs_in_from_their_own_browser_while_a_stranger_on_the_s
     let s = TestStack::start().await;
     // Every browser here reaches the site from 127.0.0.1: one campus NAT.
     let web = s
-        .start_web_configured(&s.api.base_url, |w| w.serve.max_failed_sign_ins_per_address = 8)
+        .start_web_configured(&s.api.base_url, |w| {
+            w.serve.max_failed_sign_ins_per_address = 8
+        })
         .await;
     // Alice signs in once from her own browser, then signs out: the device cookie stays.
     let mut alice = Browser::new(&web);
