@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::store::Db;
-use crate::store::keys::KeyRow;
+use crate::store::keys::{KeyRow, NewKey};
 
 /// The JWS algorithm of every key here.
 pub const ALGORITHM: &str = "EdDSA";
@@ -34,16 +34,6 @@ pub const PUBLICATION_GRACE_SECS: i64 = 60;
 /// fetched the JWKS just before the rotation (and refetches at most every 10 s) already knows
 /// it when the first token signed with it arrives. Until then the previous key keeps signing.
 pub const ACTIVATION_DELAY_SECS: i64 = 20;
-
-/// A freshly generated key pair, ready to store.
-pub struct NewKey {
-    /// The key id: its RFC 7638 JWK thumbprint.
-    pub kid: String,
-    /// The private key, PKCS#8 DER, base64.
-    pub private_pkcs8_b64: String,
-    /// The public key (`x`), base64url.
-    pub public_x: String,
-}
 
 /// Generates an Ed25519 key pair.
 pub fn generate() -> anyhow::Result<NewKey> {

@@ -3,7 +3,16 @@
 use sqlx::Row as _;
 
 use super::Db;
-use crate::oauth::keys::NewKey;
+
+/// A freshly generated key pair, ready to store (made by `oauth::keys::generate`).
+pub struct NewKey {
+    /// The key id: its RFC 7638 JWK thumbprint.
+    pub kid: String,
+    /// The private key, PKCS#8 DER, base64.
+    pub private_pkcs8_b64: String,
+    /// The public key (`x`), base64url.
+    pub public_x: String,
+}
 
 /// A stored signing key.
 #[derive(Debug, Clone)]
