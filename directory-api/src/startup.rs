@@ -59,6 +59,7 @@ impl Application {
                 max_age: Duration::from_secs(settings.serve.jwks_max_age_secs),
             },
             http,
+            clock.clone(),
         ));
         // Failure here is logged by the cache; requests retry at the bounded rate.
         drop(keys.refresh().await);

@@ -235,8 +235,8 @@ async fn jwks_fetches(s: &TestStack) -> u64 {
 }
 
 /// A stack whose API refetches keys at most every `secs` seconds (the harness's default is
-/// 10). The API's refetch limiter runs on the monotonic clock, not on the injected one, so
-/// tests that need it to allow a fetch have to let real time pass.
+/// 10). The API's refetch limiter runs on its injected clock: tests move that clock past the
+/// interval instead of sleeping.
 async fn stack_with_refetch_interval(secs: u64) -> TestStack {
     let mut s = TestStack::start().await;
     let now = s.api.clock.now();
@@ -1210,8 +1210,7 @@ async fn t50_a_token_signed_by_a_newly_rotated_key_is_accepted_after_one_jwks_re
     s.advance_clocks(21);
     let new = s.user_token(ALICE).await;
     assert_eq!(jwt_header(&new)["kid"], new_kid.as_str());
-    // Past the API's refetch interval since its start-up fetch.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The 21 s above are past the API's refetch interval since its start-up fetch.
     let before = jwks_fetches(&s).await;
     assert_accepted(&s, "a token of the new key", &new).await;
     assert_eq!(
@@ -1232,7 +1231,8 @@ async fn t50_a_token_signed_by_a_newly_rotated_key_is_accepted_after_one_jwks_re
 async fn t50_unknown_kids_cause_at_most_one_jwks_fetch_per_interval() {
     const INTERVAL: u64 = 2;
     let s = stack_with_refetch_interval(INTERVAL).await;
-    tokio::time::sleep(Duration::from_millis(INTERVAL * 1000 + 100)).await;
+    // Past the interval since the start-up fetch, on the API's clock.
+    s.api.clock.advance(INTERVAL as i64);
     let attacker = SigningKey::attacker();
     let claims = good_claims(&s);
     let tokens: Vec<String> = (0..20)
@@ -1242,34 +1242,33 @@ async fn t50_unknown_kids_cause_at_most_one_jwks_fetch_per_interval() {
         })
         .collect();
     let before = jwks_fetches(&s).await;
-    let started = Instant::now();
     let responses = futures_util::future::join_all(tokens.iter().map(|t| get_staff(&s, t))).await;
-    let elapsed = started.elapsed();
     for response in responses {
         let body = assert_invalid_token(response).await;
         assert_eq!(body["detail"], "the token is signed by an unknown key");
     }
-    let fetched = jwks_fetches(&s).await - before;
-    assert!(
-        fetched >= 1,
-        "the first unknown kid past the interval refetches"
+    assert_eq!(
+        jwks_fetches(&s).await - before,
+        1,
+        "20 unknown kids at once, past the interval: one JWKS fetch"
     );
-    assert!(
-        fetched <= 1 + elapsed.as_secs() / INTERVAL,
-        "{fetched} JWKS fetches for 20 unknown kids in {elapsed:?}"
-    );
-    // And sequentially, within the interval just started.
+    // And sequentially, within the interval just started: none.
     let before = jwks_fetches(&s).await;
-    let started = Instant::now();
     for token in &tokens {
         assert_refused(&s, "unknown kid", token, UNKNOWN_KEY).await;
     }
-    let fetched = jwks_fetches(&s).await - before;
-    assert!(
-        fetched <= 1 + started.elapsed().as_secs() / INTERVAL,
-        "{fetched} JWKS fetches for 20 unknown kids in {:?}",
-        started.elapsed()
+    assert_eq!(jwks_fetches(&s).await - before, 0, "within the interval");
+    // One second short of the interval, still none; at the interval, one more.
+    s.api.clock.advance(INTERVAL as i64 - 1);
+    assert_refused(&s, "unknown kid", &tokens[0], UNKNOWN_KEY).await;
+    assert_eq!(
+        jwks_fetches(&s).await - before,
+        0,
+        "just inside the interval"
     );
+    s.api.clock.advance(1);
+    assert_refused(&s, "unknown kid", &tokens[0], UNKNOWN_KEY).await;
+    assert_eq!(jwks_fetches(&s).await - before, 1, "the next interval");
 }
 
 #[tokio::test]
@@ -1297,7 +1296,7 @@ async fn the_api_keeps_verifying_with_cached_keys_when_the_auth_server_stops() {
         "the auth server should be down"
     );
     // Past the refetch interval, so that an unknown kid makes the API try the auth server.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    api.clock.advance(1);
     assert_eq!(get(token.clone()).await.unwrap().status(), 200);
     let attacker = SigningKey::attacker();
     let mut claims = jwt_claims(&token);

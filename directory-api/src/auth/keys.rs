@@ -7,14 +7,19 @@
 //! - Keys are taken only from that JWKS: `jku`, `x5u` and `jwk` headers are never followed.
 //! - The metadata must name the configured issuer exactly, and its `jwks_uri` must be on the
 //!   issuer's own origin (scheme, host and port); otherwise no keys are loaded from it.
+//!
+//! Both intervals are measured on the service's injected clock (the one in its state), whole
+//! seconds, so tests move time instead of sleeping. A clock that goes back (a corrected system
+//! clock) counts as past the interval: one fetch is then allowed, never a wait for the clock to
+//! catch up. The decisions are the pure [`may_fetch`] and [`is_fresh`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Context as _;
 use jsonwebtoken::DecodingKey;
-use serde::Deserialize;
+
+use service_kit::clock::Clock;
 
 /// Where and how often to fetch keys.
 #[derive(Debug, Clone)]
@@ -27,35 +32,26 @@ pub struct KeySource {
     pub max_age: Duration,
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    issuer: String,
-    jwks_uri: String,
-}
-
-#[derive(Deserialize)]
-struct JwkSet {
-    keys: Vec<Jwk>,
-}
-
-#[derive(Deserialize)]
-struct Jwk {
-    kty: String,
-    #[serde(default)]
-    crv: Option<String>,
-    #[serde(default)]
-    x: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-}
-
 struct Loaded {
     keys: HashMap<String, DecodingKey>,
-    at: Instant,
+    /// When they were fetched (Unix seconds, on the injected clock).
+    at: i64,
+}
+
+/// Whether a fetch may start at `now`, the last one having been tried at `last_attempt` (Unix
+/// seconds): none was tried, or at least `min_refetch` has passed, or the clock went back.
+pub fn may_fetch(last_attempt: Option<i64>, now: i64, min_refetch: Duration) -> bool {
+    last_attempt.is_none_or(|at| !(0..secs(min_refetch)).contains(&now.saturating_sub(at)))
+}
+
+/// Whether keys fetched at `fetched_at` are still fresh at `now` (less than `max_age` old; a
+/// clock that went back makes them stale, so they are refreshed at the bounded rate).
+pub fn is_fresh(fetched_at: i64, now: i64, max_age: Duration) -> bool {
+    (0..secs(max_age)).contains(&now.saturating_sub(fetched_at))
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The cached verification keys, by `kid`.
@@ -63,8 +59,9 @@ pub struct KeyCache {
     source: KeySource,
     http: reqwest::Client,
     loaded: RwLock<Option<Arc<Loaded>>>,
-    /// Serialises fetches and remembers when the last one was tried.
-    last_attempt: tokio::sync::Mutex<Option<Instant>>,
+    /// Serialises fetches and remembers when the last one was tried (Unix seconds).
+    last_attempt: tokio::sync::Mutex<Option<i64>>,
+    clock: Arc<dyn Clock>,
 }
 
 /// Why no key could be had.
@@ -80,13 +77,14 @@ pub enum KeyError {
 
 impl KeyCache {
     /// A cache over `source`, fetching with `http` (which has timeouts and follows no
-    /// redirects).
-    pub fn new(source: KeySource, http: reqwest::Client) -> Self {
+    /// redirects), timing its intervals on `clock` (the service's).
+    pub fn new(source: KeySource, http: reqwest::Client, clock: Arc<dyn Clock>) -> Self {
         Self {
             source,
             http,
             loaded: RwLock::new(None),
             last_attempt: tokio::sync::Mutex::new(None),
+            clock,
         }
     }
 
@@ -99,7 +97,7 @@ impl KeyCache {
     pub async fn key(&self, kid: &str) -> Result<DecodingKey, KeyError> {
         let snapshot = self.snapshot();
         if let Some(loaded) = &snapshot {
-            let fresh = loaded.at.elapsed() < self.source.max_age;
+            let fresh = is_fresh(loaded.at, self.clock.now(), self.source.max_age);
             if let Some(key) = loaded.keys.get(kid).filter(|_| fresh) {
                 return Ok(key.clone());
             }
@@ -121,10 +119,11 @@ impl KeyCache {
     /// stands). Errors are returned, and the cached keys kept.
     pub async fn refresh(&self) -> anyhow::Result<()> {
         let mut last = self.last_attempt.lock().await;
-        if last.is_some_and(|at| at.elapsed() < self.source.min_refetch) {
+        let now = self.clock.now();
+        if !may_fetch(*last, now, self.source.min_refetch) {
             return Ok(());
         }
-        *last = Some(Instant::now());
+        *last = Some(now);
         match self.fetch().await {
             Ok(keys) => {
                 tracing::info!(
@@ -134,7 +133,7 @@ impl KeyCache {
                 if let Ok(mut guard) = self.loaded.write() {
                     *guard = Some(Arc::new(Loaded {
                         keys,
-                        at: Instant::now(),
+                        at: self.clock.now(),
                     }));
                 }
                 Ok(())
@@ -157,79 +156,157 @@ impl KeyCache {
     }
 
     async fn fetch(&self) -> anyhow::Result<HashMap<String, DecodingKey>> {
-        let issuer = &self.source.issuer;
-        let metadata: Metadata = self
-            .http
-            .get(format!("{issuer}/.well-known/oauth-authorization-server"))
-            .headers(request_id_header())
-            .send()
-            .await
-            .context("metadata request failed")?
-            .error_for_status()
-            .context("metadata request refused")?
-            .json()
-            .await
-            .context("metadata unreadable")?;
-        // RFC 8414 §3.3: metadata whose issuer differs from the one asked for MUST NOT be used.
-        anyhow::ensure!(
-            metadata.issuer == *issuer,
-            "the metadata names issuer {:?}, not {:?}",
-            metadata.issuer,
-            issuer
-        );
-        // The keys must come from the issuer itself: a `jwks_uri` on another origin would hand
-        // the power to sign tokens to whoever runs that other host (RFC 8414 §3.3 binds the
-        // metadata to the issuer; RFC 6454 §4 says what an origin is).
-        if !service_kit::issuer::same_origin(&metadata.jwks_uri, issuer) {
-            tracing::error!(
-                jwks_uri = ?metadata.jwks_uri,
-                issuer = %issuer,
-                "refusing the metadata's jwks_uri: it is not on the issuer's origin; no keys loaded from it"
-            );
-            anyhow::bail!(
-                "the metadata's jwks_uri {:?} is not on the issuer's origin {:?}: keys are fetched only from the issuer's own origin",
-                metadata.jwks_uri,
-                issuer
-            );
-        }
-        let set: JwkSet = self
-            .http
-            .get(&metadata.jwks_uri)
-            .headers(request_id_header())
-            .send()
-            .await
-            .context("JWKS request failed")?
-            .error_for_status()
-            .context("JWKS request refused")?
-            .json()
-            .await
-            .context("JWKS unreadable")?;
-        let mut keys = HashMap::new();
-        for jwk in set.keys {
-            // Only Ed25519 signing keys, each bound to EdDSA (RFC 8725 §3.1).
-            let usable = jwk.kty == "OKP"
-                && jwk.crv.as_deref() == Some("Ed25519")
-                && jwk.alg.as_deref().is_none_or(|a| a == "EdDSA")
-                && jwk.use_.as_deref().is_none_or(|u| u == "sig");
-            if let (true, Some(kid), Some(x)) = (usable, jwk.kid, jwk.x) {
-                keys.insert(
-                    kid,
-                    DecodingKey::from_ed_components(&x).context("bad Ed25519 key in the JWKS")?,
-                );
-            }
-        }
-        Ok(keys)
+        super::discovery::fetch_keys(&self.http, &self.source.issuer).await
     }
 }
 
-/// The id of the request that caused a fetch (an unknown `kid`), forwarded so that the
-/// authorization server's log lines of the fetch carry it; none for the fetch at start.
-fn request_id_header() -> reqwest::header::HeaderMap {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(value) = service_kit::request_id::current()
-        .and_then(|id| reqwest::header::HeaderValue::from_str(id.as_str()).ok())
-    {
-        headers.insert(service_kit::request_id::HEADER, value);
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use service_kit::clock::ManualClock;
+
+    use super::*;
+
+    const MIN_REFETCH: Duration = Duration::from_secs(10);
+    const MAX_AGE: Duration = Duration::from_secs(300);
+    const T0: i64 = 1_700_000_000;
+
+    #[test]
+    fn a_fetch_waits_for_the_interval_since_the_last_attempt() {
+        assert!(may_fetch(None, T0, MIN_REFETCH));
+        assert!(!may_fetch(Some(T0), T0, MIN_REFETCH));
+        assert!(!may_fetch(Some(T0), T0 + 9, MIN_REFETCH));
+        assert!(may_fetch(Some(T0), T0 + 10, MIN_REFETCH));
+        assert!(may_fetch(Some(T0), T0 + 1_000, MIN_REFETCH));
     }
-    headers
+
+    #[test]
+    fn a_clock_that_went_back_allows_a_fetch_instead_of_waiting() {
+        assert!(may_fetch(Some(T0), T0 - 1, MIN_REFETCH));
+        assert!(may_fetch(Some(T0), T0 - 3_600, MIN_REFETCH));
+        assert!(may_fetch(Some(i64::MAX), i64::MIN, MIN_REFETCH));
+    }
+
+    #[test]
+    fn keys_are_fresh_until_max_age() {
+        assert!(is_fresh(T0, T0, MAX_AGE));
+        assert!(is_fresh(T0, T0 + 299, MAX_AGE));
+        assert!(!is_fresh(T0, T0 + 300, MAX_AGE));
+        assert!(!is_fresh(T0, T0 - 1, MAX_AGE), "a clock that went back");
+    }
+
+    /// An issuer on 127.0.0.1 serving its metadata and a JWKS of one key, `k1`, counting the
+    /// JWKS requests (plain HTTP/1.1, one request per connection).
+    fn fake_issuer() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (base, counted) = (issuer.clone(), fetches.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 4096];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let request = String::from_utf8_lossy(&request[..n]);
+                let body = if request.starts_with("GET /jwks.json ") {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let x = "A".repeat(43);
+                    format!(
+                        r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"k1","alg":"EdDSA","use":"sig"}}]}}"#
+                    )
+                } else {
+                    format!(r#"{{"issuer":"{base}","jwks_uri":"{base}/jwks.json"}}"#)
+                };
+                drop(write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ));
+            }
+        });
+        (issuer, fetches)
+    }
+
+    fn cache(issuer: &str, clock: &Arc<ManualClock>) -> KeyCache {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        KeyCache::new(
+            KeySource {
+                issuer: issuer.to_owned(),
+                min_refetch: MIN_REFETCH,
+                max_age: MAX_AGE,
+            },
+            http,
+            clock.clone(),
+        )
+    }
+
+    #[tokio::test]
+    async fn unknown_kids_refetch_at_most_once_per_interval_on_the_injected_clock() {
+        let (issuer, fetches) = fake_issuer();
+        let clock = Arc::new(ManualClock::at(T0));
+        let keys = cache(&issuer, &clock);
+        keys.refresh().await.unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert!(keys.key("k1").await.is_ok());
+        // Within the interval, however many unknown kids: no fetch.
+        for kid in ["u1", "u2", "u3"] {
+            assert!(matches!(keys.key(kid).await, Err(KeyError::Unknown)));
+        }
+        clock.advance(9);
+        assert!(matches!(keys.key("u4").await, Err(KeyError::Unknown)));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        // The interval has passed on the clock: the next unknown kid fetches, once.
+        clock.advance(1);
+        assert!(matches!(keys.key("u5").await, Err(KeyError::Unknown)));
+        assert!(matches!(keys.key("u6").await, Err(KeyError::Unknown)));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        // A known kid never fetches while its keys are fresh.
+        assert!(keys.key("k1").await.is_ok());
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn keys_older_than_max_age_are_refreshed_on_the_next_request() {
+        let (issuer, fetches) = fake_issuer();
+        let clock = Arc::new(ManualClock::at(T0));
+        let keys = cache(&issuer, &clock);
+        keys.refresh().await.unwrap();
+        clock.advance(299);
+        assert!(keys.key("k1").await.is_ok());
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "fresh: no fetch");
+        clock.advance(1);
+        assert!(keys.key("k1").await.is_ok());
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "stale: refreshed");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_issuer_is_retried_only_once_the_interval_has_passed() {
+        let unused = TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://{}", unused.local_addr().unwrap());
+        drop(unused);
+        let clock = Arc::new(ManualClock::at(T0));
+        let keys = cache(&issuer, &clock);
+        assert!(keys.refresh().await.is_err(), "the first attempt fails");
+        // Within the interval the failed attempt stands: no new attempt, no error.
+        assert!(keys.refresh().await.is_ok());
+        clock.advance(9);
+        assert!(keys.refresh().await.is_ok());
+        assert!(matches!(
+            keys.key("k1").await,
+            Err(KeyError::Unavailable(_))
+        ));
+        assert!(!keys.is_loaded());
+        clock.advance(1);
+        assert!(
+            keys.refresh().await.is_err(),
+            "past the interval: tried again"
+        );
+    }
 }

@@ -8,6 +8,7 @@
 //! | [`Administrator`] | a *client* token with `directory:admin` |
 //! | [`Editor`] | an administrator, or a user token with `profile:write` (ownership is checked by the handler) |
 
+mod discovery;
 pub mod keys;
 pub mod verify;
 
