@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use auth_server::clock::{Clock as _, SystemClock};
 use auth_server::store::Db;
 use clap::{Parser, Subcommand};
+use service_kit::clock::{Clock as _, SystemClock};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::{demo, stack};

@@ -12,9 +12,9 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::AuthServer(c)) => (c.log_format, "info"),
         Some(Command::DirectoryApi(c)) => (c.log_format, "info"),
         Some(Command::DirectoryWeb(s)) => (s.log_format, "info"),
-        Some(_) => (auth_server::telemetry::LogFormat::Text, "warn"),
-        None => (auth_server::telemetry::LogFormat::Text, "info"),
+        Some(_) => (service_kit::telemetry::LogFormat::Text, "warn"),
+        None => (service_kit::telemetry::LogFormat::Text, "info"),
     };
-    auth_server::telemetry::init(format, level);
+    service_kit::telemetry::init(format, level);
     staff_directory::launcher::run(cli).await
 }

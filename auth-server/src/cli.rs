@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::admin;
-use crate::clock::{Clock as _, SystemClock};
 use crate::config::{
     DEFAULT_CLIENT_TOKEN_TTL_SECS, DEFAULT_DATABASE_URL, DEFAULT_USER_TOKEN_TTL_SECS, ServeArgs,
     Settings,
@@ -20,6 +19,7 @@ use crate::oauth::scope::ScopeSet;
 use crate::oauth::username::Username;
 use crate::startup::Application;
 use crate::store::Db;
+use service_kit::clock::{Clock as _, SystemClock};
 
 /// OAuth 2.0 authorization server of the Staff Directory.
 #[derive(Debug, Parser)]
@@ -46,7 +46,7 @@ pub struct Cli {
         default_value = "text",
         global = true
     )]
-    pub log_format: crate::telemetry::LogFormat,
+    pub log_format: service_kit::telemetry::LogFormat,
 
     /// A file holding the key that encrypts the signing keys (and the device-token key) at
     /// rest: 32 bytes, written as 64 hex digits or as base64. Without it they are stored in

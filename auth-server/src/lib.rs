@@ -5,7 +5,6 @@
 pub mod admin;
 pub mod at_rest;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod metrics;
@@ -14,4 +13,3 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod telemetry;

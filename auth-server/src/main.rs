@@ -5,6 +5,6 @@ use clap::Parser as _;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = auth_server::cli::Cli::parse();
-    auth_server::telemetry::init(cli.log_format, "info");
+    service_kit::telemetry::init(cli.log_format, "info");
     auth_server::cli::run(cli).await
 }

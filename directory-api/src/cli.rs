@@ -3,10 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::clock::{Clock as _, SystemClock};
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs, Settings};
 use crate::startup::Application;
 use crate::store::Db;
+use service_kit::clock::{Clock as _, SystemClock};
 
 /// The Staff Directory API: staff records behind OAuth 2.0 bearer tokens.
 #[derive(Debug, Parser)]
@@ -33,7 +33,7 @@ pub struct Cli {
         default_value = "text",
         global = true
     )]
-    pub log_format: crate::telemetry::LogFormat,
+    pub log_format: service_kit::telemetry::LogFormat,
 
     /// What to do.
     #[command(subcommand)]

@@ -4,14 +4,13 @@
 
 pub mod auth;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod extract;
 pub mod metrics;
 pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod telemetry;

@@ -12,13 +12,13 @@ use service_kit::server::{HttpService, Listeners};
 
 use crate::auth::keys::{KeyCache, KeySource};
 use crate::auth::verify::TokenVerifier;
-use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::ApiState;
 use crate::store::Db;
+use service_kit::clock::{Clock, SystemClock};
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
 pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;

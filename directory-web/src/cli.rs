@@ -11,7 +11,7 @@ use crate::startup::Application;
 pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: crate::telemetry::LogFormat,
+    pub log_format: service_kit::telemetry::LogFormat,
 
     /// The server's settings.
     #[command(flatten)]

@@ -5,7 +5,6 @@
 pub mod api_client;
 pub mod claims;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -20,7 +19,6 @@ pub mod routes;
 pub mod session;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 pub mod token;
 pub mod user_tokens;
 pub mod views;

@@ -5,6 +5,6 @@ use clap::Parser as _;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = directory_web::cli::Cli::parse();
-    directory_web::telemetry::init(cli.log_format, "info");
+    service_kit::telemetry::init(cli.log_format, "info");
     directory_web::cli::run(cli).await
 }

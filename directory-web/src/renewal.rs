@@ -27,10 +27,10 @@ use secrecy::SecretString;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 
-use crate::clock::Clock;
 use crate::revocation::Revocations;
 use crate::session::SignedIn;
 use crate::user_tokens::{RefreshError, TokenHint, UserTokens};
+use service_kit::clock::Clock;
 
 /// Renew the access token when it expires within this many seconds.
 pub const RENEW_MARGIN_SECS: i64 = 10;

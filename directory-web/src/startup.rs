@@ -18,7 +18,6 @@ use service_kit::address_throttle::AddressThrottle;
 use service_kit::server::{HttpService, Listeners};
 
 use crate::api_client::Api;
-use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::WebError;
 use crate::metrics::Metrics;
@@ -28,6 +27,7 @@ use crate::routes;
 use crate::state::WebState;
 use crate::token::AppToken;
 use crate::user_tokens::UserTokens;
+use service_kit::clock::{Clock, SystemClock};
 
 /// How long requests in flight may take to finish once a stop has begun (shared by the services).
 pub use service_kit::shutdown::SHUTDOWN_TIMEOUT_SECS;

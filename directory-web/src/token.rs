@@ -10,7 +10,7 @@ use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, EndpointNotSet, EndpointSet, TokenResponse as _, TokenUrl};
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::clock::Clock;
+use service_kit::clock::Clock;
 
 type OAuthClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use auth_server::clock::{Clock as _, SystemClock};
 use directory_api::domain::staff::{NewStaff, NewStaffRequest};
 use directory_api::store::staff::Actor;
 use secrecy::{ExposeSecret as _, SecretString};
+use service_kit::clock::{Clock as _, SystemClock};
 use sqlx::Connection as _;
 
 use crate::{demo, seed};

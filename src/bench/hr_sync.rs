@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use auth_server::clock::{Clock as _, SystemClock};
 use secrecy::{ExposeSecret as _, SecretString};
+use service_kit::clock::{Clock as _, SystemClock};
 
 use super::load::{Measured, Row, Window, closed_loop, print_table};
 use crate::demo;

@@ -199,11 +199,11 @@ async fn each_binary_takes_its_log_format_from_a_flag() {
     let auth =
         auth_server::cli::Cli::try_parse_from(["auth-server", "--log-format", "json", "serve"])
             .unwrap();
-    assert_eq!(auth.log_format, auth_server::telemetry::LogFormat::Json);
+    assert_eq!(auth.log_format, service_kit::telemetry::LogFormat::Json);
     let api =
         directory_api::cli::Cli::try_parse_from(["directory-api", "--log-format", "json", "serve"])
             .unwrap();
-    assert_eq!(api.log_format, directory_api::telemetry::LogFormat::Json);
+    assert_eq!(api.log_format, service_kit::telemetry::LogFormat::Json);
     let web = directory_web::cli::Cli::try_parse_from([
         "directory-web",
         "--log-format",
@@ -212,7 +212,7 @@ async fn each_binary_takes_its_log_format_from_a_flag() {
         "x",
     ])
     .unwrap();
-    assert_eq!(web.log_format, directory_web::telemetry::LogFormat::Json);
+    assert_eq!(web.log_format, service_kit::telemetry::LogFormat::Json);
     let err = directory_web::cli::Cli::try_parse_from(["directory-web", "--log-format", "xml"])
         .unwrap_err();
     assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);

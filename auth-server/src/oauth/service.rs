@@ -12,11 +12,11 @@ use super::keys::{Jwks, KeyRing};
 use super::secrets::{random_token, sha256_hex};
 use super::throttle::{Throttle, ThrottlePolicy};
 use super::tokens::{AccessClaims, verify};
-use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::store::Db;
+use service_kit::clock::Clock;
 
 /// Unknown client ids counted per address at most (in memory; see
 /// [`TokenService::authenticate_client`]).

@@ -13,8 +13,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::keys::{KeyCache, KeyError};
 use super::{Principal, ScopeSet, TokenKind};
-use crate::clock::Clock;
 use crate::error::ApiError;
+use service_kit::clock::Clock;
 
 /// Longest token looked at; checked before any decoding (SECURITY.md T76).
 pub const MAX_TOKEN_BYTES: usize = 4096;

@@ -4,3 +4,4 @@ pub mod field;
 pub mod patch;
 pub mod search;
 pub mod staff;
+pub mod time;

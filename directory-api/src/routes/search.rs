@@ -8,11 +8,11 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Reader;
 use crate::domain::field::FieldError;
 use crate::domain::search::SearchWords;
 use crate::domain::staff::StaffRecord;
 use crate::error::{ApiError, Problem, Result};
+use crate::extract::Reader;
 use crate::state::ApiState;
 use crate::store::search::SearchQuery;
 

@@ -10,12 +10,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::preconditions::{IfMatch, if_match};
 use super::{json_body, read_body};
-use crate::auth::{Administrator, Editor, Principal, Reader, Scope, StaffMember, TokenKind};
+use crate::auth::{Principal, Scope, TokenKind};
 use crate::domain::patch::{StaffPatch, StaffPatchRequest};
 use crate::domain::staff::{HistoryEntry, NewStaff, NewStaffRequest, StaffRecord};
 use crate::error::{ApiError, Problem, Result};
+use crate::extract::{Administrator, Editor, Reader, StaffMember};
 use crate::state::ApiState;
-use crate::store::staff::{Actor, StaffRow, Written};
+use crate::store::row::StaffRow;
+use crate::store::staff::{Actor, Written};
 
 fn actor(p: &Principal) -> Actor<'_> {
     Actor {

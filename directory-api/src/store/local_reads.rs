@@ -25,9 +25,9 @@ use rusqlite::OptionalExtension as _;
 use service_kit::local_reads::LocalReads;
 
 use super::Backend;
-use super::staff::{COLUMNS, StaffRow, staff_from_row};
-use crate::clock::rfc3339;
+use super::row::{COLUMNS, StaffRow, staff_from_row};
 use crate::domain::staff::StaffRecord;
+use crate::domain::time::rfc3339;
 
 /// Calling-thread reads for the database at `url`: on a SQLite file only (an in-memory
 /// database is private to one connection, so another could not see it; PostgreSQL has no

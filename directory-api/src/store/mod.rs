@@ -9,6 +9,7 @@
 //! | [`local_reads`] | the SQLite fast path: reads by id on the calling thread |
 
 pub mod local_reads;
+pub mod row;
 pub mod search;
 pub mod staff;
 pub mod writes;

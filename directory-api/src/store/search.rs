@@ -3,7 +3,7 @@
 
 use sqlx::Row as _;
 
-use super::staff::{COLUMNS, StaffRow, row_to_staff};
+use super::row::{COLUMNS, StaffRow, row_to_staff};
 use super::{Backend, Db};
 use crate::domain::search::SearchWords;
 

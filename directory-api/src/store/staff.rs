@@ -1,35 +1,15 @@
-//! Staff records as stored: the row type and its ETag, who wrote, how a write ended, and the
-//! reads (by id, by username, departments, history). Writes are in [`super::writes`], search
+//! Staff records as stored: who wrote, how a write ended, and the reads (by id, by username,
+//! departments, history); the row type and its ETag are [`super::row`]'s. Writes are in [`super::writes`], search
 //! in [`super::search`], the calling-thread read by id in [`super::local_reads`].
 
 use anyhow::Context as _;
 use sqlx::Row as _;
-use sqlx::any::AnyRow;
 
 use super::Db;
-use crate::clock::rfc3339;
-use crate::domain::staff::{HistoryEntry, StaffRecord};
-
-/// A record with its version, the source of its ETag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffRow {
-    /// The record.
-    pub record: StaffRecord,
-    /// Incremented by every write.
-    pub version: i64,
-}
-
-impl StaffRow {
-    /// The record's strong ETag (RFC 9110 §8.8.3).
-    pub fn etag(&self) -> String {
-        etag(self.version)
-    }
-}
-
-/// The strong ETag of a version.
-pub fn etag(version: i64) -> String {
-    format!("\"v{version}\"")
-}
+use super::row::StaffRow;
+use super::row::{COLUMNS, row_to_staff};
+use crate::domain::staff::HistoryEntry;
+use crate::domain::time::rfc3339;
 
 /// Who wrote: the token's subject and client, and whether it was a user's or a client's.
 #[derive(Debug, Clone, Copy)]
@@ -56,39 +36,6 @@ pub enum Written {
 /// The username is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsernameTaken;
-
-pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.job_title, s.department, s.email, s.phone, s.office, \
-                       s.bio, s.research_interests, s.version, s.updated_at, s.retired_at";
-
-/// A [`StaffRow`] from a row of [`COLUMNS`], read by sqlx (`try_get`) or by rusqlite (`get`).
-macro_rules! staff_from_row {
-    ($r:expr, $get:ident) => {{
-        let retired_at: Option<i64> = $r.$get("retired_at")?;
-        StaffRow {
-            record: StaffRecord {
-                id: $r.$get("id")?,
-                username: $r.$get("username")?,
-                display_name: $r.$get("display_name")?,
-                job_title: $r.$get("job_title")?,
-                department: $r.$get("department")?,
-                email: $r.$get("email")?,
-                phone: $r.$get("phone")?,
-                office: $r.$get("office")?,
-                bio: $r.$get("bio")?,
-                research_interests: $r.$get("research_interests")?,
-                updated_at: rfc3339($r.$get("updated_at")?),
-                retired_at: retired_at.map(rfc3339),
-            },
-            version: $r.$get("version")?,
-        }
-    }};
-}
-pub(super) use staff_from_row;
-
-/// A [`StaffRow`] from a row of [`COLUMNS`] read by sqlx.
-pub(super) fn row_to_staff(r: &AnyRow) -> anyhow::Result<StaffRow> {
-    Ok(staff_from_row!(r, try_get))
-}
 
 impl Db {
     /// The record `id`; retired ones only when `include_retired`.

@@ -4,12 +4,13 @@
 use anyhow::Context as _;
 use sqlx::Row as _;
 
-use super::staff::{Actor, COLUMNS, StaffRow, UsernameTaken, Written, row_to_staff};
+use super::row::{COLUMNS, StaffRow, row_to_staff};
+use super::staff::{Actor, UsernameTaken, Written};
 use super::{Backend, Db, is_unique_violation};
-use crate::clock::rfc3339;
 use crate::domain::field::Field;
 use crate::domain::patch::StaffDiff;
 use crate::domain::staff::{FieldChange, NewStaff};
+use crate::domain::time::rfc3339;
 
 impl Db {
     async fn write_transaction(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {

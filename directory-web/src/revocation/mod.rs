@@ -17,8 +17,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use secrecy::SecretString;
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
 use crate::user_tokens::{RevokeFailed, TokenHint, UserTokens};
+use service_kit::clock::Clock;
 
 mod queue;
 

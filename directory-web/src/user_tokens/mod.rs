@@ -19,8 +19,8 @@ use oauth2::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::clock::Clock;
 use crate::session::SignedIn;
+use service_kit::clock::Clock;
 
 mod refusal;
 

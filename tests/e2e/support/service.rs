@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 /// The services' clocks, named here only, so that the tests do not depend on where a service
 /// crate re-exports them from.
-pub use auth_server::clock::{Clock, ManualClock, SystemClock};
+pub use service_kit::clock::{Clock, ManualClock, SystemClock};
 
 use super::database::TestDb;
 use super::seed::TestClient;
