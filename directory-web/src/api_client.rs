@@ -118,7 +118,7 @@ impl Api {
             401 => Err(ApiFailure::Unauthorized),
             404 => Err(ApiFailure::NotFound),
             400 => {
-                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                let problem = problem_of(response).await;
                 Err(ApiFailure::BadInput(
                     problem["detail"].as_str().unwrap_or("bad input").to_owned(),
                 ))
@@ -243,7 +243,7 @@ impl Api {
             200 => Ok(Saved::Done),
             412 | 428 => Ok(Saved::Conflict),
             400 => {
-                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                let problem = problem_of(response).await;
                 let errors = problem["errors"]
                     .as_array()
                     .map(|list| {
@@ -267,7 +267,7 @@ impl Api {
             401 => Err(ApiFailure::Unauthorized),
             404 => Err(ApiFailure::NotFound),
             403 => {
-                let problem: serde_json::Value = response.json().await.unwrap_or_default();
+                let problem = problem_of(response).await;
                 Err(ApiFailure::BadInput(
                     problem["detail"].as_str().unwrap_or("refused").to_owned(),
                 ))
@@ -275,6 +275,18 @@ impl Api {
             status => Err(ApiFailure::Unavailable(format!(
                 "the API answered {status}"
             ))),
+        }
+    }
+}
+
+/// The problem document (RFC 9457) of an error answer. One the API cannot have sent (not JSON)
+/// is logged and read as an empty problem, so the visitor sees the generic message.
+async fn problem_of(response: reqwest::Response) -> serde_json::Value {
+    match response.json().await {
+        Ok(problem) => problem,
+        Err(e) => {
+            tracing::warn!(error = %e, "the API's error answer is not a readable problem document");
+            serde_json::Value::Null
         }
     }
 }

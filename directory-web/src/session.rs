@@ -116,7 +116,12 @@ pub fn account(session: &Session) -> Account {
     match signed_in(session) {
         Some(user) => Account {
             username: Some(user.username),
-            csrf: csrf_token(session).unwrap_or_default(),
+            // The page still renders; its sign-out form is then refused as a CSRF failure,
+            // which is the safe way to fail. The cause is logged, not dropped.
+            csrf: csrf_token(session).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot keep a CSRF token in the session");
+                String::new()
+            }),
         },
         None => Account::default(),
     }
