@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret as _, SecretString};
 
 /// The default bind address.
@@ -58,6 +58,13 @@ pub struct ServeArgs {
     #[arg(long, env = "WEB_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
 
+    /// How members of staff may sign in: `authorization-code` (on the authorization server's
+    /// own page, with PKCE: RFC 9700 §2.1.1), `password` (the password grant, which RFC 9700
+    /// §2.4 forbids; kept to compare), or `both`. A method not offered is not shown, and its
+    /// routes answer 404.
+    #[arg(long, env = "WEB_SIGN_IN_METHODS", value_enum, default_value = "both")]
+    pub sign_in_methods: SignInMethods,
+
     /// A signed-in session unused for this long ends, in seconds.
     #[arg(long, env = "WEB_IDLE_TIMEOUT_SECS", default_value_t = 1800)]
     pub idle_timeout_secs: i64,
@@ -94,6 +101,29 @@ pub struct ServeArgs {
     /// served on the main address.
     #[arg(long, env = "WEB_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+}
+
+/// Which ways in the sign-in page offers (`--sign-in-methods`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignInMethods {
+    /// Both, the authorization code flow first.
+    Both,
+    /// Only the authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636).
+    AuthorizationCode,
+    /// Only the password grant (RFC 6749 §4.3; forbidden by RFC 9700 §2.4).
+    Password,
+}
+
+impl SignInMethods {
+    /// Whether the authorization code flow is offered (`/sign-in/start`, `/sign-in/callback`).
+    pub fn authorization_code(self) -> bool {
+        matches!(self, Self::Both | Self::AuthorizationCode)
+    }
+
+    /// Whether the password form is offered (`POST /sign-in`).
+    pub fn password(self) -> bool {
+        matches!(self, Self::Both | Self::Password)
+    }
 }
 
 impl Default for ServeArgs {
@@ -154,6 +184,27 @@ impl Settings {
     /// `Secure` with a `__Host-` name, and every response carries HSTS.
     pub fn served_over_https(&self) -> bool {
         self.serve.public_url.starts_with("https://")
+    }
+
+    /// The public URL once the server is bound to `bound`: a public URL on port 0 (as tests
+    /// and the launcher give when binding port 0) takes the port actually bound; any other is
+    /// kept as configured (a proxy in front may serve another port).
+    pub fn public_url_bound_to(&self, bound: SocketAddr) -> String {
+        let configured = &self.serve.public_url;
+        match reqwest::Url::parse(configured) {
+            Ok(mut url) if url.port() == Some(0) => match url.set_port(Some(bound.port())) {
+                Ok(()) => url.as_str().trim_end_matches('/').to_owned(),
+                Err(()) => configured.clone(),
+            },
+            _ => configured.clone(),
+        }
+    }
+
+    /// The redirect URI of the authorization code flow under `public_url` (RFC 6749 §3.1.2):
+    /// `{public URL}/sign-in/callback`, to be registered for the site's client character for
+    /// character.
+    pub fn redirect_uri(public_url: &str) -> String {
+        format!("{public_url}/sign-in/callback")
     }
 
     /// Checks values that flags alone cannot, and that the secrets can be read.
@@ -248,5 +299,41 @@ mod tests {
             "s",
         );
         assert!(settings.validate().is_ok());
+        assert_eq!(serve.sign_in_methods, SignInMethods::Both);
+    }
+
+    #[test]
+    fn each_sign_in_method_setting_offers_exactly_its_methods() {
+        let offered = |m: SignInMethods| (m.authorization_code(), m.password());
+        assert_eq!(offered(SignInMethods::Both), (true, true));
+        assert_eq!(offered(SignInMethods::AuthorizationCode), (true, false));
+        assert_eq!(offered(SignInMethods::Password), (false, true));
+    }
+
+    #[test]
+    fn a_public_url_on_port_zero_takes_the_bound_port_and_others_are_kept() {
+        let bound: SocketAddr = "127.0.0.1:41234".parse().unwrap();
+        let mut settings = Settings::new(
+            "127.0.0.1:0".parse().unwrap(),
+            "http://127.0.0.1:8081",
+            "http://127.0.0.1:8082",
+            "directory-web",
+            "s",
+        );
+        assert_eq!(
+            settings.public_url_bound_to(bound),
+            "http://127.0.0.1:41234"
+        );
+        assert_eq!(
+            Settings::redirect_uri(&settings.public_url_bound_to(bound)),
+            "http://127.0.0.1:41234/sign-in/callback"
+        );
+        settings.serve.public_url = "https://directory.example.edu".into();
+        assert_eq!(
+            settings.public_url_bound_to(bound),
+            "https://directory.example.edu"
+        );
+        settings.serve.public_url = "http://127.0.0.1:8080".into();
+        assert_eq!(settings.public_url_bound_to(bound), "http://127.0.0.1:8080");
     }
 }

@@ -1,10 +1,13 @@
 //! The Staff Directory website: the public directory rendered with the site's own token
-//! (OAuth 2.0 `client_credentials`). It knows the authorization server only through its token
-//! endpoint, and the API only through HTTP.
+//! (OAuth 2.0 `client_credentials`), and members of staff signed in either on the
+//! authorization server's own page (authorization code with PKCE) or, to compare, with the
+//! password grant. It knows the authorization server only through its endpoints, and the API
+//! only through HTTP.
 
 pub mod api_client;
 pub mod claims;
 pub mod cli;
+pub mod code_flow;
 pub mod config;
 pub mod device;
 pub mod error;

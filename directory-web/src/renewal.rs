@@ -220,6 +220,7 @@ mod tests {
             refresh_token: "rt".into(),
             last_seen,
             flash: None,
+            grant: crate::session::SignInGrant::Password,
         }
     }
 

@@ -1,6 +1,8 @@
 //! A visitor's session: an encrypted, HttpOnly cookie (AES-GCM, via actix-session's private
-//! cookies) holding the CSRF token and, once a member of staff has signed in, their own tokens.
-//! Tokens never reach a page, a URL or a log.
+//! cookies) holding the CSRF token, a sign-in started with the authorization code flow
+//! (its `state` and PKCE verifier, until the callback), and, once a member of staff has signed
+//! in, their own tokens and the grant they signed in with. Tokens never reach a page, a URL or
+//! a log.
 
 use actix_session::Session;
 use base64::Engine as _;
@@ -10,11 +12,49 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
+use crate::code_flow::Pending;
 use crate::error::WebError;
 use crate::views::Account;
 
 const CSRF: &str = "csrf";
 const USER: &str = "user";
+const CODE_FLOW: &str = "code_flow";
+
+/// The grant a member of staff signed in with: either way they hold the same tokens with the
+/// same scopes; only how they proved who they are differs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInGrant {
+    /// The password grant (RFC 6749 §4.3): they typed their password into this site. The
+    /// default, for sessions made before the site remembered the grant.
+    #[default]
+    Password,
+    /// The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): they signed in on
+    /// the authorization server's own page.
+    AuthorizationCode,
+}
+
+impl SignInGrant {
+    /// The grant's name on the wire (`grant_type`).
+    pub fn grant_type(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::AuthorizationCode => "authorization_code",
+        }
+    }
+
+    /// What it means for the person, in a sentence.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::Password => {
+                "You signed in with the password grant: you typed your password into this site, which sent it to the university login. RFC 9700 §2.4 now forbids this grant; it is kept here to compare."
+            }
+            Self::AuthorizationCode => {
+                "You signed in with the authorization code grant: you typed your password on the university login's own page, so this site never saw your password."
+            }
+        }
+    }
+}
 
 /// A signed-in member of staff, as kept in the session.
 #[derive(Clone, Serialize, Deserialize)]
@@ -32,6 +72,9 @@ pub struct SignedIn {
     /// A one-shot message for the next page ("Your profile was saved.").
     #[serde(default)]
     pub flash: Option<String>,
+    /// The grant they signed in with (kept through renewals).
+    #[serde(default)]
+    pub grant: SignInGrant,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -96,6 +139,26 @@ pub fn set_signed_in(session: &Session, user: &SignedIn) -> Result<(), WebError>
     store(session, USER, user)
 }
 
+/// Remembers a sign-in started with the authorization code flow, replacing any earlier one
+/// (a second tab's start makes the first tab's callback fail: it then starts again).
+pub fn start_code_flow(session: &Session, pending: &Pending) -> Result<(), WebError> {
+    store(session, CODE_FLOW, pending)
+}
+
+/// The sign-in started in this browser, removed from the session: a `state` and a verifier
+/// serve one callback only, whatever its outcome.
+/// One that cannot be read (written by an older version of the site) counts as none, and is
+/// logged.
+pub fn take_code_flow(session: &Session) -> Option<Pending> {
+    match session.remove_as::<Pending>(CODE_FLOW)? {
+        Ok(pending) => Some(pending),
+        Err(e) => {
+            tracing::warn!(error = %e, "an unreadable started sign-in was dropped");
+            None
+        }
+    }
+}
+
 /// Starts a signed-in session: a new session identity (the cookie's content and nonce change;
 /// the pre-sign-in CSRF token is replaced), then the user.
 pub fn begin(session: &Session, user: &SignedIn) -> Result<(), WebError> {
@@ -124,5 +187,37 @@ pub fn account(session: &Session) -> Account {
             }),
         },
         None => Account::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembers_its_grant_and_older_sessions_were_password_sign_ins() {
+        let older = r#"{"username":"ajohnson","access_token":"at","access_expires_at":300,"refresh_token":"rt","last_seen":0}"#;
+        let user: SignedIn = serde_json::from_str(older).unwrap();
+        assert_eq!(user.grant, SignInGrant::Password);
+        let code = SignedIn {
+            grant: SignInGrant::AuthorizationCode,
+            ..user
+        };
+        let kept: SignedIn = serde_json::from_str(&serde_json::to_string(&code).unwrap()).unwrap();
+        assert_eq!(kept.grant, SignInGrant::AuthorizationCode);
+        assert!(
+            serde_json::to_string(&code)
+                .unwrap()
+                .contains("\"authorization_code\"")
+        );
+        assert_eq!(
+            SignInGrant::AuthorizationCode.grant_type(),
+            "authorization_code"
+        );
+        assert!(
+            SignInGrant::AuthorizationCode
+                .sentence()
+                .contains("this site never saw your password")
+        );
     }
 }

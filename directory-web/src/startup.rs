@@ -86,10 +86,16 @@ impl Application {
             }
         };
         let secure = settings.served_over_https();
+        // Bound before anything else starts, so that a taken port fails the start, and so
+        // that a public URL on port 0 (tests) can name the real port in the redirect URI.
+        let listeners = Listeners::bind(settings.serve.server_options())?;
+        let redirect_uri =
+            Settings::redirect_uri(&settings.public_url_bound_to(listeners.address()));
         let users = Arc::new(UserTokens::new(
             &settings.serve.issuer,
             &settings.serve.client_id,
             &client_secret,
+            &redirect_uri,
             clock.clone(),
         )?);
         let revocations = Arc::new(Revocations::new(
@@ -97,8 +103,6 @@ impl Application {
             metrics.revocations_pending.clone(),
             metrics.revocations_given_up.clone(),
         ));
-        // Bound before anything else starts, so that a taken port fails the start.
-        let listeners = Listeners::bind(settings.serve.server_options())?;
         let state = web::Data::new(WebState {
             api: Api::new(&settings.serve.api_url)?,
             renewals: Renewals::new(
@@ -120,9 +124,11 @@ impl Application {
             token,
             client_id: settings.serve.client_id.clone(),
             issuer: settings.serve.issuer.clone(),
+            sign_in_methods: settings.serve.sign_in_methods,
             clock: clock.clone(),
             metrics,
         });
+        let methods = settings.serve.sign_in_methods;
         let http = listeners.serve(state, move || {
             // Encrypted (AES-GCM), HttpOnly, SameSite=Lax; Secure with a `__Host-` name over HTTPS.
             let sessions =
@@ -166,7 +172,7 @@ impl Application {
                 ))
                 .wrap(sessions)
                 .wrap(security_headers)
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, methods))
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(WebError::NotFound)
                 }))

@@ -25,8 +25,11 @@ pub struct WebState {
     pub token: AppToken,
     /// The site's client id (shown on pages).
     pub client_id: String,
-    /// The authorization server's issuer.
+    /// The authorization server's issuer (the `iss` the code flow's callback must bring, RFC
+    /// 9207).
     pub issuer: String,
+    /// The ways in the sign-in page offers.
+    pub sign_in_methods: crate::config::SignInMethods,
     /// Members of staff's own tokens.
     pub users: Arc<UserTokens>,
     /// Renewals of their tokens, one at a time per session.

@@ -143,6 +143,8 @@ pub struct HowItWorksPage {
     pub issuer: String,
     /// The claims of the signed-in member of staff's own token, when someone is signed in.
     pub user_claims: Vec<Claim>,
+    /// Which grant the signed-in member of staff signed in with, in a sentence.
+    pub signed_in_with: Option<String>,
 }
 
 /// Any error page (404, 500, 503…).
@@ -163,7 +165,8 @@ pub struct ErrorPage {
     pub message: String,
 }
 
-/// `/sign-in`: the sign-in form.
+/// `/sign-in`: the ways in, the authorization code flow first, then the password form, each
+/// shown only when `--sign-in-methods` offers it.
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 pub struct SignInPage {
@@ -173,6 +176,10 @@ pub struct SignInPage {
     pub token_used: String,
     /// The visitor's account state.
     pub account: Account,
+    /// Whether "Sign in with the university login" (`/sign-in/start`) is offered.
+    pub code_flow: bool,
+    /// Whether the password form is offered.
+    pub password: bool,
     /// The form's CSRF token.
     pub csrf: String,
     /// The username as typed (kept after a failed attempt).
@@ -212,6 +219,8 @@ pub struct ProfilePage {
     pub token_used: String,
     /// The visitor's account state.
     pub account: Account,
+    /// Which grant they signed in with, in a sentence.
+    pub signed_in_with: String,
     /// The form's CSRF token.
     pub csrf: String,
     /// The record's id.

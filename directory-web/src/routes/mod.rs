@@ -1,6 +1,7 @@
 //! The pages and endpoints of the website.
 
 pub mod assets;
+pub mod code_flow;
 pub mod pages;
 pub mod profile;
 pub mod sign_in;
@@ -8,14 +9,23 @@ pub mod sign_out;
 
 use actix_web::web;
 
+use crate::config::SignInMethods;
+
 /// Registers the website's own routes (`/healthz`, `/readyz` and `/metrics` are
-/// `service_kit::server`'s).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// `service_kit::server`'s). A sign-in method that `methods` does not offer has no route:
+/// its addresses answer 404 like any unknown page.
+pub fn configure(cfg: &mut web::ServiceConfig, methods: SignInMethods) {
+    if methods.password() {
+        cfg.route("/sign-in", web::post().to(sign_in::sign_in));
+    }
+    if methods.authorization_code() {
+        cfg.route("/sign-in/start", web::get().to(code_flow::start))
+            .route("/sign-in/callback", web::get().to(code_flow::callback));
+    }
     cfg.route("/", web::get().to(pages::directory))
         .route("/staff/{id}", web::get().to(pages::staff))
         .route("/how-it-works", web::get().to(pages::how_it_works))
         .route("/sign-in", web::get().to(sign_in::sign_in_form))
-        .route("/sign-in", web::post().to(sign_in::sign_in))
         .route("/profile", web::get().to(profile::profile))
         .route("/profile", web::post().to(profile::save_profile))
         .route("/sign-out", web::post().to(sign_out::sign_out))

@@ -243,12 +243,15 @@ pub async fn how_it_works(
     session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
-    let user_claims = match user {
-        Ok(MaybeUser(Some(user))) => decoded_claims(&user.token()).unwrap_or_default(),
-        Ok(MaybeUser(None)) => Vec::new(),
+    let (user_claims, signed_in_with) = match user {
+        Ok(MaybeUser(Some(user))) => (
+            decoded_claims(&user.token()).unwrap_or_default(),
+            Some(user.grant.sentence().to_owned()),
+        ),
+        Ok(MaybeUser(None)) => (Vec::new(), None),
         Err(e) => {
             tracing::warn!(error = %e, "the signed-in user's token could not be checked");
-            Vec::new()
+            (Vec::new(), None)
         }
     };
     let (app_claims, app_token_problem) = match state.token.get().await {
@@ -265,6 +268,7 @@ pub async fn how_it_works(
         title: "How it works — Staff directory".to_owned(),
         token_used: app_token_note(&state),
         user_claims,
+        signed_in_with,
         account: account(&session),
         app_claims,
         app_token_problem,

@@ -1,5 +1,5 @@
-//! A member of staff's own profile: shown and saved with their own token (password grant),
-//! never the site's. Saving is guarded by the record's ETag: a change made meanwhile is shown
+//! A member of staff's own profile: shown and saved with their own token (from the password
+//! grant or the authorization code grant, which the page names), never the site's. Saving is guarded by the record's ETag: a change made meanwhile is shown
 //! beside the attempt, never overwritten. Every page here is `Cache-Control: private, no-store`.
 
 use actix_session::Session;
@@ -11,13 +11,17 @@ use crate::api_client::{ApiFailure, Saved, StaffRecord};
 use crate::error::WebError;
 use crate::extract::{CsrfProtected, CurrentUser, SiteForm, Then};
 use crate::respond::{private_html, see_other};
-use crate::session::{self, SignedIn, account};
+use crate::session::{self, SignInGrant, SignedIn, account};
 use crate::state::WebState;
 use crate::views::{ConflictRow, FieldMessage, ProfilePage};
 
 fn user_token_note(user: &SignedIn) -> String {
     format!(
-        "your own token (password grant: you, {}, scope directory:read profile:write) — used for your requests only",
+        "your own token ({} grant: you, {}, scope directory:read profile:write) — used for your requests only",
+        match user.grant {
+            SignInGrant::Password => "password",
+            SignInGrant::AuthorizationCode => "authorization code",
+        },
         user.username
     )
 }
@@ -32,6 +36,7 @@ fn profile_page(
         title: "Your profile — Staff directory".into(),
         token_used: user_token_note(user),
         account: account(session),
+        signed_in_with: user.grant.sentence().to_owned(),
         csrf: session::csrf_token(session)?,
         id: record.id,
         etag,

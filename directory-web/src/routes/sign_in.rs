@@ -1,4 +1,5 @@
-//! Staff sign-in: the form, and the password grant behind it.
+//! Staff sign-in: the page offering the ways in (the authorization code flow first, whose two
+//! ends are `code_flow.rs`, then the password form), and the password grant behind the form.
 //!
 //! The form must come from this site with the session's CSRF token ([`SiteForm`]); every page
 //! here is `Cache-Control: private, no-store`; the session identity is renewed at sign-in
@@ -21,10 +22,11 @@ use crate::user_tokens::SignInError;
 use crate::views::SignInPage;
 use service_kit::address_throttle::client_address;
 
-/// `GET /sign-in`: the form; a member of staff already signed in goes to their profile.
+/// `GET /sign-in`: the ways in that `--sign-in-methods` offers; a member of staff already signed in goes to their profile.
 pub async fn sign_in_form(
     MaybeUser(user): MaybeUser,
     session: Session,
+    state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
     if user.is_some() {
         return Ok(see_other("/profile"));
@@ -35,6 +37,8 @@ pub async fn sign_in_form(
             title: "Staff sign in — Staff directory".into(),
             token_used: "no token (nothing was fetched for this page)".into(),
             account: account(&session),
+            code_flow: state.sign_in_methods.authorization_code(),
+            password: state.sign_in_methods.password(),
             csrf,
             username: String::new(),
             error: None,
@@ -66,7 +70,8 @@ fn wait_in_minutes(secs: u64) -> String {
     )
 }
 
-/// `POST /sign-in`: the password grant, then a new session.
+/// `POST /sign-in`: the password grant, then a new session (routed only when
+/// `--sign-in-methods` offers the password form).
 pub async fn sign_in(
     req: HttpRequest,
     session: Session,
@@ -80,6 +85,8 @@ pub async fn sign_in(
                 title: "Staff sign in — Staff directory".into(),
                 token_used: "no token (nothing was fetched for this page)".into(),
                 account: account(&session),
+                code_flow: state.sign_in_methods.authorization_code(),
+                password: true,
                 csrf: session::csrf_token(&session)?,
                 username: username.chars().take(64).collect(),
                 error: Some(message.to_owned()),

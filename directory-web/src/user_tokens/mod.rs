@@ -1,6 +1,7 @@
 //! Members of staff's own tokens: the password grant (the person's username and password plus
-//! the site's own client credentials), refresh, and revocation at sign-out — all through the
-//! oauth2 crate's client, whose HTTP client has timeouts and follows no redirects.
+//! the site's own client credentials), the authorization code grant with PKCE (`code.rs`),
+//! refresh, and revocation at sign-out — all through the oauth2 crate's client, whose HTTP
+//! client has timeouts and follows no redirects.
 //!
 //! A locked account is told from a wrong password by the HTTP status the authorization server
 //! answers (429, with `Retry-After`), never by the wording of its `error_description`, which is
@@ -14,15 +15,18 @@ use oauth2::basic::{
     BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
-    ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken, RequestTokenError,
-    ResourceOwnerPassword, ResourceOwnerUsername, TokenResponse as _, TokenUrl,
+    AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl, RefreshToken,
+    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, TokenResponse as _, TokenUrl,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::session::SignedIn;
+use crate::session::{SignInGrant, SignedIn};
 use service_kit::clock::Clock;
 
+mod code;
 mod refusal;
+
+pub use code::{AuthorizationRequest, CodeExchangeError};
 
 use refusal::{Seen, refused, retry_after_secs};
 
@@ -46,7 +50,7 @@ type OAuthClient = oauth2::Client<
     BasicTokenIntrospectionResponse,
     oauth2::StandardRevocableToken,
     BasicRevocationErrorResponse,
-    EndpointNotSet,
+    EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
     EndpointNotSet,
@@ -124,11 +128,13 @@ pub struct UserTokens {
 }
 
 impl UserTokens {
-    /// For the site `client_id` at `issuer`.
+    /// For the site `client_id` at `issuer`, whose authorization code flow comes back to
+    /// `redirect_uri` (`{public URL}/sign-in/callback`).
     pub fn new(
         issuer: &str,
         client_id: &str,
         client_secret: &SecretString,
+        redirect_uri: &str,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
@@ -138,7 +144,9 @@ impl UserTokens {
             .build()?;
         let oauth = oauth2::Client::new(ClientId::new(client_id.to_owned()))
             .set_client_secret(ClientSecret::new(client_secret.expose_secret().to_owned()))
-            .set_token_uri(TokenUrl::new(format!("{issuer}/oauth/token"))?);
+            .set_auth_uri(AuthUrl::new(format!("{issuer}/oauth/authorize"))?)
+            .set_token_uri(TokenUrl::new(format!("{issuer}/oauth/token"))?)
+            .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned())?);
         Ok(Self {
             oauth,
             http,
@@ -150,7 +158,12 @@ impl UserTokens {
         })
     }
 
-    fn signed_in(&self, username: &str, response: &TokenAnswer) -> Option<SignedIn> {
+    fn signed_in(
+        &self,
+        username: &str,
+        grant: SignInGrant,
+        response: &TokenAnswer,
+    ) -> Option<SignedIn> {
         let now = self.clock.now();
         Some(SignedIn {
             username: username.to_owned(),
@@ -162,6 +175,7 @@ impl UserTokens {
             refresh_token: response.refresh_token()?.secret().to_owned(),
             last_seen: now,
             flash: None,
+            grant,
         })
     }
 
@@ -202,7 +216,11 @@ impl UserTokens {
                 // The token's subject is the canonical username (sign-in folds case).
                 let claims_sub = crate::claims::token_subject(r.access_token().secret());
                 let user = self
-                    .signed_in(claims_sub.as_deref().unwrap_or(username), &r)
+                    .signed_in(
+                        claims_sub.as_deref().unwrap_or(username),
+                        SignInGrant::Password,
+                        &r,
+                    )
                     .ok_or_else(|| {
                         SignInError::Unavailable("no refresh token was issued".into())
                     })?;
@@ -229,7 +247,7 @@ impl UserTokens {
             .await;
         match response {
             Ok(r) => self
-                .signed_in(&user.username, &r)
+                .signed_in(&user.username, user.grant, &r)
                 .ok_or(RefreshError::Refused {
                     invalid_grant: false,
                 }),

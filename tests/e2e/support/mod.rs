@@ -12,6 +12,7 @@
 //! - [`assertions`]: OAuth errors, bearer challenges, problems, no-store headers;
 //! - [`jwt`]: a token's header and claims, unverified;
 //! - [`browser`]: a cookie-keeping browser for the website;
+//! - [`code_flow`]: the authorization code flow as a browser goes through it;
 //! - [`records`]: reading a record's `ETag` and patching it;
 //! - [`metrics`]: reading Prometheus text;
 //! - [`logs`]: the services' log lines captured in this process;
@@ -23,6 +24,7 @@
 pub mod assertions;
 pub mod balancer;
 pub mod browser;
+pub mod code_flow;
 pub mod database;
 pub mod deployment;
 pub mod files;
@@ -45,6 +47,7 @@ pub use assertions::{
 };
 pub use balancer::RoundRobin;
 pub use browser::{Browser, Page, hidden, signed_in};
+pub use code_flow::{callback_path, start_code_flow};
 pub use database::{TestDb, on_postgres};
 pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
 pub use files::file_with;
