@@ -82,7 +82,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
     let db = Db::connect(&auth_url).await?;
     db.migrate().await?;
-    demo::seed_auth(&db, now).await?;
+    demo::seed_auth_for(&db, cli.web_bind, now).await?;
     db.close().await;
     let directory = directory_api::store::Db::connect(&api_url).await?;
     directory.migrate().await?;

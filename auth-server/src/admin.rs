@@ -6,21 +6,35 @@ use crate::oauth::client_auth::ClientId;
 use crate::oauth::keys::{self, ALGORITHM};
 use crate::oauth::password::{check_new_password, hash_now};
 use crate::oauth::policy::ClientPolicy;
+use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::secrets::{random_token, sha256_hex};
 use crate::oauth::username::Username;
 use crate::store::Db;
 use crate::store::clients::CreateClientError;
 use crate::store::users::CreateUserError;
 
-/// Registers a client with a generated 256-bit secret, returned once and stored only hashed.
+/// Registers a client without redirect URIs (it cannot use the authorization code grant)
+/// with a generated 256-bit secret, returned once and stored only hashed.
 pub async fn create_client(
     db: &Db,
     id: &ClientId,
     policy: &ClientPolicy,
     now: i64,
 ) -> Result<SecretString, CreateClientError> {
+    create_client_redirecting(db, id, policy, &[], now).await
+}
+
+/// Registers a client with its redirect URIs (RFC 6749 §3.1.2.2) and a generated 256-bit
+/// secret, returned once and stored only hashed.
+pub async fn create_client_redirecting(
+    db: &Db,
+    id: &ClientId,
+    policy: &ClientPolicy,
+    redirect_uris: &[RedirectUri],
+    now: i64,
+) -> Result<SecretString, CreateClientError> {
     let secret = random_token();
-    db.insert_client(id, &sha256_hex(&secret), policy, now)
+    db.insert_client(id, &sha256_hex(&secret), policy, redirect_uris, now)
         .await?;
     Ok(SecretString::from(secret))
 }
@@ -31,11 +45,18 @@ pub async fn create_client_with_secret(
     db: &Db,
     id: &ClientId,
     policy: &ClientPolicy,
+    redirect_uris: &[RedirectUri],
     secret: &SecretString,
     now: i64,
 ) -> Result<(), CreateClientError> {
-    db.insert_client(id, &sha256_hex(secret.expose_secret()), policy, now)
-        .await
+    db.insert_client(
+        id,
+        &sha256_hex(secret.expose_secret()),
+        policy,
+        redirect_uris,
+        now,
+    )
+    .await
 }
 
 /// Gives a client a new generated secret; the old one stops working at once.

@@ -31,6 +31,11 @@ struct KindLabels {
     kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
 type HistogramFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -47,6 +52,8 @@ pub struct Metrics {
     throttled: Family<KindLabels, Counter>,
     client_failures: Family<ClientLabels, Counter>,
     reuse: Counter,
+    code_replays: Counter,
+    authorizations: Family<OutcomeLabels, Counter>,
     hashing: crate::oauth::hashing::QueueStats,
 }
 
@@ -118,8 +125,22 @@ impl Metrics {
             "Refresh-token reuse detections (families revoked)",
             reuse.clone(),
         );
+        let authorizations = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "oauth_authorization_responses",
+            "Answers of the authorization endpoint sent back to clients: `code`, or the error",
+            authorizations.clone(),
+        );
+        let code_replays = Counter::default();
+        registry.register(
+            "oauth_authorization_code_replays",
+            "Authorization codes presented again after their redemption (what the first redemption issued was revoked)",
+            code_replays.clone(),
+        );
         Self {
             registry: Arc::new(registry),
+            code_replays,
+            authorizations,
             http,
             issued,
             errors,
@@ -188,6 +209,21 @@ impl Metrics {
     /// Records a refresh-token reuse detection.
     pub fn refresh_reuse(&self) {
         self.reuse.inc();
+    }
+
+    /// Records an answer of the authorization endpoint sent back to a client: `code` for a
+    /// code, else the error code (a fixed set, `oauth::authorize::AuthorizeErrorCode`).
+    pub fn authorization_response(&self, outcome: &'static str) {
+        self.authorizations
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records an authorization code presented again after its redemption.
+    pub fn code_replay(&self) {
+        self.code_replays.inc();
     }
 
     /// The exposition as a shareable encoder, for `/metrics` on its own listener.

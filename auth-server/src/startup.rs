@@ -121,8 +121,8 @@ impl Application {
     }
 }
 
-/// Deletes expired throttling counters every `every` (`--throttle-purge-secs`), so that no row
-/// outlives its window by much (before, they were purged only when someone signed in).
+/// Deletes expired throttling counters and authorization codes every `every`
+/// (`--throttle-purge-secs`), so that no row outlives its use by much.
 async fn purge_periodically(state: web::Data<AppState>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -130,10 +130,13 @@ async fn purge_periodically(state: web::Data<AppState>, every: Duration) {
         tick.tick().await;
         match state.tokens.purge_expired().await {
             Ok(0) => {}
-            Ok(n) => tracing::debug!(rows = n, "purged expired throttling counters"),
+            Ok(n) => tracing::debug!(
+                rows = n,
+                "purged expired throttling counters and authorization codes"
+            ),
             Err(e) => tracing::warn!(
                 error = format!("{e:#}"),
-                "could not purge throttling counters"
+                "could not purge throttling counters and authorization codes"
             ),
         }
     }

@@ -32,7 +32,12 @@ async fn t48_metadata_lists_every_endpoint_grant_method_and_scope() {
     assert_eq!(m["jwks_uri"], format!("{issuer}/.well-known/jwks.json"));
     assert_eq!(
         m["grant_types_supported"],
-        serde_json::json!(["client_credentials", "password", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ])
     );
     assert_eq!(
         m["scopes_supported"],

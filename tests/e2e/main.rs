@@ -20,6 +20,7 @@ mod auth_password_grant;
 mod auth_refresh;
 mod auth_revocation;
 mod auth_token_endpoint;
+mod code_flow_auth;
 mod code_flow_web;
 mod codebase;
 mod docs_walkthrough;

@@ -15,11 +15,15 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §6: renewing a resource owner's access token.
     RefreshToken,
+    /// RFC 6749 §4.1 with PKCE (RFC 7636): the person signs in on this server's own page and
+    /// the client exchanges the code it gets back.
+    AuthorizationCode,
 }
 
 impl GrantType {
     /// The grant types this server supports, as listed in its metadata.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::RefreshToken,
@@ -31,6 +35,7 @@ impl GrantType {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
+            Self::AuthorizationCode => "authorization_code",
         }
     }
 
@@ -77,8 +82,9 @@ pub enum PolicyError {
         /// The grant it was given to.
         grant: &'static str,
     },
-    /// Refresh tokens inherit the password grant's row; they have no row of their own.
-    #[error("the refresh_token grant follows the password grant's row and has none of its own")]
+    /// Refresh tokens inherit the row of the grant that signed the person in; they have no
+    /// row of their own.
+    #[error("the refresh_token grant follows the sign-in grant's row and has none of its own")]
     RefreshHasNoRow,
 }
 
@@ -169,6 +175,9 @@ pub struct ClientPolicy {
     pub client_credentials: Option<GrantPolicy>,
     /// The `password` row, if the client may sign users in (and then refresh their tokens).
     pub password: Option<GrantPolicy>,
+    /// The `authorization_code` row, if the client may send people to this server's sign-in
+    /// page (and then refresh their tokens).
+    pub authorization_code: Option<GrantPolicy>,
 }
 
 impl ClientPolicy {
@@ -177,15 +186,20 @@ impl ClientPolicy {
         match row.grant {
             GrantType::ClientCredentials => self.client_credentials = Some(row),
             GrantType::Password | GrantType::RefreshToken => self.password = Some(row),
+            GrantType::AuthorizationCode => self.authorization_code = Some(row),
         }
     }
 
-    /// The row that governs `grant`; refresh follows the password row, as refresh tokens are
-    /// only ever issued with the password grant. `unauthorized_client` when there is none.
+    /// The row that governs `grant`. Refresh tokens are only ever issued with a person's
+    /// sign-in, so refresh follows the password row, or the authorization_code row for a
+    /// client without a password row; a refresh never widens the family's own scope either
+    /// (`grants::refresh_token`). `unauthorized_client` when there is none.
     pub fn row(&self, grant: GrantType) -> Result<&GrantPolicy, OAuthError> {
         let row = match grant {
             GrantType::ClientCredentials => self.client_credentials.as_ref(),
-            GrantType::Password | GrantType::RefreshToken => self.password.as_ref(),
+            GrantType::Password => self.password.as_ref(),
+            GrantType::AuthorizationCode => self.authorization_code.as_ref(),
+            GrantType::RefreshToken => self.password.as_ref().or(self.authorization_code.as_ref()),
         };
         row.ok_or(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -195,7 +209,10 @@ impl ClientPolicy {
 
     /// The rows, for listing.
     pub fn rows(&self) -> impl Iterator<Item = &GrantPolicy> {
-        self.client_credentials.iter().chain(self.password.iter())
+        self.client_credentials
+            .iter()
+            .chain(self.password.iter())
+            .chain(self.authorization_code.iter())
     }
 }
 
@@ -254,6 +271,33 @@ mod tests {
                 .code,
             ErrorCode::InvalidScope
         );
+    }
+
+    #[test]
+    fn the_authorization_code_row_follows_the_same_two_rules_and_governs_refresh_without_a_password_row()
+     {
+        assert!(matches!(
+            GrantPolicy::new(
+                GrantType::AuthorizationCode,
+                set("directory:read directory:admin"),
+                set("directory:read")
+            ),
+            Err(PolicyError::ScopeForbiddenForGrant { .. })
+        ));
+        let row = GrantPolicy::new(
+            GrantType::AuthorizationCode,
+            set("directory:read profile:write"),
+            set("directory:read profile:write"),
+        )
+        .unwrap();
+        let mut policy = ClientPolicy::default();
+        policy.set(row);
+        assert_eq!(policy.row(GrantType::RefreshToken).unwrap(), &row);
+        assert_eq!(
+            policy.row(GrantType::Password).unwrap_err().code,
+            ErrorCode::UnauthorizedClient
+        );
+        assert_eq!(policy.rows().count(), 1);
     }
 
     #[test]

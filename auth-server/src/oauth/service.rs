@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::client_cache::ClientCache;
 use super::device::{self, DeviceTokens};
+use super::form_guard::{self, FormGuard};
 use super::hashing::HashingPool;
 use super::keys::{Jwks, KeyRing};
 use super::secrets::{random_token, sha256_hex};
@@ -21,6 +22,10 @@ use service_kit::clock::Clock;
 /// Unknown client ids counted per address at most (in memory; see
 /// [`TokenService::authenticate_client`]).
 const UNKNOWN_CLIENT_ADDRESSES: usize = 10_000;
+
+/// How long an expired authorization code is kept, in seconds: a replay of a redeemed code
+/// that comes a little late is still recognised, and revokes what the code issued.
+pub const CODE_KEPT_AFTER_EXPIRY_SECS: i64 = 600;
 
 /// Token lifetimes, in seconds.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +60,8 @@ pub struct TokenService {
     /// Compared against when the client is unknown, so that both cases cost one hash.
     pub(super) dummy_secret_hash: String,
     pub(super) client_cache: ClientCache,
+    /// The sign-in page's CSRF guard.
+    pub(super) form_guard: FormGuard,
 }
 
 impl TokenService {
@@ -74,6 +81,9 @@ impl TokenService {
         });
         let device_key = db
             .server_secret(device::KEY_NAME, device::new_key, clock.now())
+            .await?;
+        let form_key = db
+            .server_secret(form_guard::KEY_NAME, random_token, clock.now())
             .await?;
         let client_throttle = settings.client_throttle();
         Ok(Self {
@@ -108,6 +118,7 @@ impl TokenService {
             reuse_grace: settings.serve.refresh_reuse_grace_secs,
             dummy_secret_hash: sha256_hex(&random_token()),
             client_cache: ClientCache::default(),
+            form_guard: FormGuard::new(&form_key)?,
         })
     }
 
@@ -131,14 +142,21 @@ impl TokenService {
             .clone())
     }
 
-    /// Deletes throttling counters whose window has ended (run on a timer).
+    /// Deletes throttling counters whose window has ended, and authorization codes
+    /// [`CODE_KEPT_AFTER_EXPIRY_SECS`] after they expired (run on a timer).
     pub async fn purge_expired(&self) -> anyhow::Result<u64> {
         let window = self
             .user_throttle
             .window_secs
             .max(self.client_throttle.window_secs)
             .max(self.device_throttle.window_secs);
-        self.throttle.purge(window, self.clock.now()).await
+        let now = self.clock.now();
+        let counters = self.throttle.purge(window, now).await?;
+        let codes = self
+            .db
+            .purge_codes(now - CODE_KEPT_AFTER_EXPIRY_SECS)
+            .await?;
+        Ok(counters + codes)
     }
 
     /// The claims of `token` if it is one of our access tokens, valid at `now` (signature,

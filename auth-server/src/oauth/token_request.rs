@@ -1,4 +1,4 @@
-//! The token endpoint's form (RFC 6749 §4.3.2, §4.4.2, §6), parsed once into a typed request:
+//! The token endpoint's form (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6), parsed once into a typed request:
 //! one variant per grant, each holding exactly its parameters. Every grant then receives what
 //! it needs and nothing else; parameters a grant does not use are ignored, as before.
 
@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use super::error::OAuthError;
 use super::form::FormParams;
 use super::password::MAX_PASSWORD_BYTES;
+use super::pkce::CodeVerifier;
 use super::policy::{ClientPolicy, GrantPolicy, GrantType};
 use super::scope::ScopeSet;
 
@@ -38,6 +39,16 @@ pub enum TokenRequest {
         /// The `scope` asked for: at most the family's (§6).
         scope: Option<ScopeSet>,
     },
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.5: a code to exchange.
+    AuthorizationCode {
+        /// The `code` as sent.
+        code: SecretString,
+        /// The `redirect_uri`: always required here, as every authorization request names
+        /// one (§4.1.3).
+        redirect_uri: String,
+        /// The `code_verifier`, checked against the RFC 7636 §4.1 grammar.
+        code_verifier: CodeVerifier,
+    },
 }
 
 /// Never shows usernames, passwords or tokens.
@@ -46,11 +57,12 @@ impl fmt::Debug for TokenRequest {
         let scope = match self {
             Self::ClientCredentials { scope }
             | Self::Password { scope, .. }
-            | Self::RefreshToken { scope, .. } => scope,
+            | Self::RefreshToken { scope, .. } => *scope,
+            Self::AuthorizationCode { .. } => None,
         };
         f.debug_struct("TokenRequest")
             .field("grant_type", &self.grant_type())
-            .field("scope", scope)
+            .field("scope", &scope)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +109,22 @@ impl TokenRequest {
                 ),
                 scope: requested_scope(params)?,
             },
+            GrantType::AuthorizationCode => {
+                let code = params.require("code", "the code parameter is missing")?;
+                let redirect_uri =
+                    params.require("redirect_uri", "the redirect_uri parameter is missing")?;
+                let verifier =
+                    params.require("code_verifier", "the code_verifier parameter is missing")?;
+                // RFC 7636 §4.1: 43 to 128 characters of the unreserved set.
+                let code_verifier = CodeVerifier::parse(verifier).ok_or(
+                    OAuthError::invalid_request("the code_verifier parameter is malformed"),
+                )?;
+                Self::AuthorizationCode {
+                    code: SecretString::from(code),
+                    redirect_uri: redirect_uri.to_owned(),
+                    code_verifier,
+                }
+            }
         };
         Ok((row, request))
     }
@@ -107,6 +135,7 @@ impl TokenRequest {
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
             Self::Password { .. } => GrantType::Password,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
+            Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
         }
     }
 }
@@ -216,7 +245,7 @@ mod tests {
             )
         );
         assert_eq!(
-            error("grant_type=authorization_code&code=x", &p).0,
+            error("grant_type=implicit&code=x", &p).0,
             ErrorCode::UnsupportedGrantType
         );
     }
@@ -280,6 +309,67 @@ mod tests {
             "a".repeat(MAX_PASSWORD_BYTES)
         );
         assert!(parse(&longest, &p).is_ok());
+    }
+
+    #[test]
+    fn a_code_exchange_needs_its_code_redirect_uri_and_a_well_formed_verifier_in_order() {
+        let mut p = everything();
+        assert_eq!(
+            error("grant_type=authorization_code", &p).0,
+            ErrorCode::UnauthorizedClient
+        );
+        p.set(
+            GrantPolicy::new(
+                GrantType::AuthorizationCode,
+                set("directory:read profile:write"),
+                set("directory:read"),
+            )
+            .unwrap(),
+        );
+        let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(
+            error(
+                &format!("grant_type=authorization_code&redirect_uri=x&code_verifier={v}"),
+                &p
+            ),
+            (ErrorCode::InvalidRequest, "the code parameter is missing")
+        );
+        assert_eq!(
+            error(
+                &format!("grant_type=authorization_code&code=c&code_verifier={v}"),
+                &p
+            ),
+            (
+                ErrorCode::InvalidRequest,
+                "the redirect_uri parameter is missing"
+            )
+        );
+        assert_eq!(
+            error("grant_type=authorization_code&code=c&redirect_uri=x", &p),
+            (
+                ErrorCode::InvalidRequest,
+                "the code_verifier parameter is missing"
+            )
+        );
+        assert_eq!(
+            error(
+                "grant_type=authorization_code&code=c&redirect_uri=x&code_verifier=short",
+                &p
+            ),
+            (
+                ErrorCode::InvalidRequest,
+                "the code_verifier parameter is malformed"
+            )
+        );
+        let ok = parse(
+            &format!("grant_type=authorization_code&code=c&redirect_uri=x&code_verifier={v}"),
+            &p,
+        )
+        .unwrap();
+        assert!(matches!(
+            ok,
+            TokenRequest::AuthorizationCode { redirect_uri, .. } if redirect_uri == "x"
+        ));
     }
 
     #[test]

@@ -15,13 +15,19 @@ const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 #[derive(Serialize)]
 struct Metadata {
     issuer: String,
+    /// RFC 6749 §3.1: the sign-in page of the authorization code flow.
+    authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
     revocation_endpoint: String,
     introspection_endpoint: String,
     scopes_supported: Vec<&'static str>,
-    /// REQUIRED by RFC 8414 §2; empty, as this server has no authorization endpoint.
-    response_types_supported: [&'static str; 0],
+    /// RFC 8414 §2: `code` only (no implicit flow, RFC 9700 §2.1.2).
+    response_types_supported: [&'static str; 1],
+    /// RFC 8414 §2 (RFC 7636 §4.2): `S256` only, `plain` refused.
+    code_challenge_methods_supported: [&'static str; 1],
+    /// RFC 9207 §3: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: bool,
     grant_types_supported: Vec<&'static str>,
     token_endpoint_auth_methods_supported: [&'static str; 2],
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
@@ -36,13 +42,16 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(Metadata {
+            authorization_endpoint: format!("{issuer}/oauth/authorize"),
             token_endpoint: format!("{issuer}/oauth/token"),
             jwks_uri: format!("{issuer}/.well-known/jwks.json"),
             revocation_endpoint: format!("{issuer}/oauth/revoke"),
             introspection_endpoint: format!("{issuer}/oauth/introspect"),
             issuer,
             scopes_supported: Scope::ALL.iter().map(|s| s.as_str()).collect(),
-            response_types_supported: [],
+            response_types_supported: ["code"],
+            code_challenge_methods_supported: ["S256"],
+            authorization_response_iss_parameter_supported: true,
             grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
             token_endpoint_auth_methods_supported: AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: AUTH_METHODS,

@@ -1,8 +1,10 @@
 //! HTTP handlers: extract, parse, call the OAuth service, map the result.
 
+mod authorize;
 mod discovery;
 mod form_body;
 mod revoke;
+mod sign_in_page;
 mod token;
 
 use actix_web::web;
@@ -11,6 +13,15 @@ use actix_web::web;
 /// `service_kit::server`'s).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        web::resource("/oauth/authorize")
+            .route(web::get().to(authorize::show))
+            .route(web::post().to(authorize::submit)),
+    )
+    .route(
+        "/static/sign-in.css",
+        web::get().to(sign_in_page::stylesheet),
+    )
+    .service(
         web::resource("/oauth/token")
             .route(web::post().to(token::token))
             .default_service(web::to(form_body::method_not_allowed)),

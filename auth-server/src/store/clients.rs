@@ -7,6 +7,7 @@ use super::throttle::Counter;
 use super::{Db, is_unique_violation};
 use crate::oauth::client_auth::ClientId;
 use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
+use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope::ScopeSet;
 
 /// A registered client.
@@ -105,13 +106,14 @@ impl Db {
         collect_clients(&rows)
     }
 
-    /// Registers a client with its policy, in one transaction. Refused when the id is
-    /// already a client's or a user's.
+    /// Registers a client with its policy and redirect URIs, in one transaction. Refused when
+    /// the id is already a client's or a user's.
     pub async fn insert_client(
         &self,
         id: &ClientId,
         secret_hash: &str,
         policy: &ClientPolicy,
+        redirect_uris: &[RedirectUri],
         now: i64,
     ) -> Result<(), CreateClientError> {
         let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
@@ -152,11 +154,13 @@ impl Db {
             .await
             .map_err(anyhow::Error::from)?;
         }
+        super::codes::insert_redirect_uris(&mut tx, id, redirect_uris).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(())
     }
 
-    /// Deletes a client, its policy and its refresh-token families. `false` if unknown.
+    /// Deletes a client, its policy, redirect URIs, codes and refresh-token families.
+    /// `false` if unknown.
     pub async fn delete_client(&self, id: &ClientId) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
         let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
@@ -168,12 +172,39 @@ impl Db {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM refresh_families WHERE client_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        for statement in [
+            "DELETE FROM client_redirect_uris WHERE client_id = $1",
+            "DELETE FROM authorization_codes WHERE client_id = $1",
+            "DELETE FROM refresh_families WHERE client_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(deleted > 0)
+    }
+
+    /// Gives a client the policy row `row` unless it has one for that grant already (a row
+    /// that exists is never changed). `true` when the row was added.
+    pub async fn add_grant_if_missing(
+        &self,
+        id: &ClientId,
+        row: &GrantPolicy,
+    ) -> anyhow::Result<bool> {
+        let added = sqlx::query(
+            "INSERT INTO client_grants (client_id, grant_type, allowed_scopes, default_scopes) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, grant_type) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(row.grant().as_str())
+        .bind(row.allowed().to_string())
+        .bind(row.default_scopes().to_string())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(added > 0)
     }
 
     /// Replaces a client's secret hash. `false` if unknown.

@@ -2,6 +2,7 @@
 //! through sqlx's `Any` driver: `$n` placeholders, `BIGINT` Unix seconds, text everywhere else.
 
 pub mod clients;
+pub mod codes;
 pub mod keys;
 pub mod refresh;
 pub mod rotations;

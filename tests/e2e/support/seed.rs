@@ -49,7 +49,9 @@ pub fn demo_web_client() -> TestClient {
 
 /// The two client registrations of the design, with generated secrets.
 pub struct Clients {
-    /// The web app's client (`directory-web`): read for itself, read + profile:write for users.
+    /// The web app's client (`directory-web`): read for itself, read + profile:write for users
+    /// (password and authorization_code grants); its redirect URIs are added as websites
+    /// start, since a test website binds port 0.
     pub web_client: TestClient,
     /// The HR import client (`hr-sync`): read + admin for itself.
     pub hr_client: TestClient,
@@ -99,7 +101,7 @@ pub async fn register(
     policy: auth_server::oauth::policy::ClientPolicy,
     now: i64,
 ) -> TestClient {
-    let secret = seed::client(db, id, &policy, Secret::Generated, now)
+    let secret = seed::client(db, id, &policy, &[], Secret::Generated, now)
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("the client {id} is already registered"));

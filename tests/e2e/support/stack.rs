@@ -81,21 +81,44 @@ impl TestStack {
     }
 
     /// Starts a website whose settings `configure` adjusts first. It has a clock of its own,
-    /// starting at the auth server's time.
+    /// starting at the auth server's time. Once its port is known, `{its address}/sign-in/callback`
+    /// (and `{its public URL}/sign-in/callback` when one is configured) becomes a redirect URI
+    /// of the web app's client.
     pub async fn start_web_configured(
         &self,
         api_url: &str,
         configure: impl FnOnce(&mut directory_web::config::Settings),
     ) -> RunningService {
         let clock = Arc::new(ManualClock::at(self.auth.clock.now()));
-        start_web(
+        let mut public_url = None;
+        let web = start_web(
             api_url,
             &self.auth.base_url,
             &self.web_client,
             clock,
-            configure,
+            |settings| {
+                configure(settings);
+                public_url = Some(settings.serve.public_url.clone());
+            },
         )
-        .await
+        .await;
+        self.register_redirect_uri(&web.url("/sign-in/callback"))
+            .await;
+        if let Some(public) = public_url.filter(|u| !u.ends_with(":0")) {
+            self.register_redirect_uri(&format!(
+                "{}/sign-in/callback",
+                public.trim_end_matches('/')
+            ))
+            .await;
+        }
+        web
+    }
+
+    /// Adds `uri` to the redirect URIs of the web app's client.
+    pub async fn register_redirect_uri(&self, uri: &str) {
+        staff_directory::seed::redirect_uri(&self.auth.db, &self.web_client.id, uri)
+            .await
+            .unwrap();
     }
 
     /// Starts a website whose public URL is `https://directory.example.edu` (served over

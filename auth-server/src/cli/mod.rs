@@ -4,18 +4,19 @@
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
-use secrecy::{ExposeSecret as _, SecretString};
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+mod client;
+
+pub use client::{ClientCommand, ClientCreateArgs};
 
 use crate::admin;
 use crate::config::{
     DEFAULT_CLIENT_TOKEN_TTL_SECS, DEFAULT_DATABASE_URL, DEFAULT_USER_TOKEN_TTL_SECS, ServeArgs,
     Settings,
 };
-use crate::oauth::client_auth::ClientId;
 use crate::oauth::keys::is_published;
-use crate::oauth::policy::{ClientPolicy, GrantPolicy, GrantType};
-use crate::oauth::scope::ScopeSet;
 use crate::oauth::username::Username;
 use crate::startup::Application;
 use crate::store::Db;
@@ -82,82 +83,6 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-}
-
-/// `auth-server client …`
-#[derive(Debug, Subcommand)]
-pub enum ClientCommand {
-    /// Register a client; prints its generated secret once.
-    Create(ClientCreateArgs),
-    /// List clients and their scope policy.
-    List,
-    /// Delete a client and end every sign-in made through it.
-    Delete {
-        /// The client id.
-        id: String,
-    },
-    /// Replace a client's secret with a new generated one, printed once.
-    RotateSecret {
-        /// The client id.
-        id: String,
-    },
-}
-
-/// Scope policy of a new client: one row per grant it may use.
-#[derive(Debug, Args)]
-pub struct ClientCreateArgs {
-    /// The client id (1 to 128 printable ASCII characters).
-    pub id: String,
-    /// Scopes the client may get for itself with `client_credentials`, space-separated
-    /// (never `profile:write`).
-    #[arg(long, value_name = "SCOPES")]
-    pub client_credentials_scopes: Option<String>,
-    /// Scopes granted with `client_credentials` when none are asked for (default: all allowed).
-    #[arg(long, value_name = "SCOPES", requires = "client_credentials_scopes")]
-    pub client_credentials_default_scopes: Option<String>,
-    /// Scopes the client may get for a signed-in user with `password` and `refresh_token`
-    /// (never `directory:admin`).
-    #[arg(long, value_name = "SCOPES")]
-    pub password_grant_scopes: Option<String>,
-    /// Scopes granted with `password` when none are asked for (default: all allowed).
-    #[arg(long, value_name = "SCOPES", requires = "password_grant_scopes")]
-    pub password_grant_default_scopes: Option<String>,
-}
-
-impl ClientCreateArgs {
-    /// The policy the flags describe.
-    pub fn policy(&self) -> anyhow::Result<ClientPolicy> {
-        let mut policy = ClientPolicy::default();
-        let rows = [
-            (
-                GrantType::ClientCredentials,
-                &self.client_credentials_scopes,
-                &self.client_credentials_default_scopes,
-            ),
-            (
-                GrantType::Password,
-                &self.password_grant_scopes,
-                &self.password_grant_default_scopes,
-            ),
-        ];
-        for (grant, allowed, default) in rows {
-            let Some(allowed) = allowed else { continue };
-            let allowed =
-                ScopeSet::parse(allowed).with_context(|| format!("the {grant} scopes"))?;
-            let default = match default {
-                Some(d) => {
-                    ScopeSet::parse(d).with_context(|| format!("the {grant} default scopes"))?
-                }
-                None => allowed,
-            };
-            policy.set(GrantPolicy::new(grant, allowed, default)?);
-        }
-        anyhow::ensure!(
-            policy.rows().next().is_some(),
-            "give the client at least one grant: --client-credentials-scopes or --password-grant-scopes"
-        );
-        Ok(policy)
-    }
 }
 
 /// `auth-server user …`
@@ -238,61 +163,10 @@ async fn run_admin(db: &Db, command: Command, now: i64) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Client(c) => client(db, c, now).await,
+        Command::Client(c) => client::client(db, c, now).await,
         Command::User(c) => user(db, c, now).await,
         Command::Keys(c) => keys(db, c, now).await,
     }
-}
-
-fn client_id(id: &str) -> anyhow::Result<ClientId> {
-    ClientId::parse(id).map_err(Into::into)
-}
-
-async fn client(db: &Db, command: ClientCommand, now: i64) -> anyhow::Result<()> {
-    match command {
-        ClientCommand::Create(args) => {
-            let id = client_id(&args.id)?;
-            let secret = admin::create_client(db, &id, &args.policy()?, now).await?;
-            println!("client {id} created");
-            println!(
-                "client secret (shown once, store it now): {}",
-                secret.expose_secret()
-            );
-        }
-        ClientCommand::List => {
-            for c in db.list_clients().await? {
-                let rows: Vec<String> = c
-                    .policy
-                    .rows()
-                    .map(|r| {
-                        format!(
-                            "{}=[{}] default=[{}]",
-                            r.grant(),
-                            r.allowed(),
-                            r.default_scopes()
-                        )
-                    })
-                    .collect();
-                println!("{}\t{}", c.client_id, rows.join("\t"));
-            }
-        }
-        ClientCommand::Delete { id } => {
-            let id = client_id(&id)?;
-            anyhow::ensure!(db.delete_client(&id).await?, "no client {id}");
-            println!("client {id} deleted");
-        }
-        ClientCommand::RotateSecret { id } => {
-            let id = client_id(&id)?;
-            let secret = admin::rotate_client_secret(db, &id)
-                .await?
-                .with_context(|| format!("no client {id}"))?;
-            println!(
-                "new client secret for {id} (shown once, store it now): {}",
-                secret.expose_secret()
-            );
-        }
-    }
-    Ok(())
 }
 
 fn read_password() -> anyhow::Result<SecretString> {
