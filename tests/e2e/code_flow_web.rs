@@ -1,10 +1,11 @@
 //! The website's side of the authorization code flow with PKCE (issue 14): the sign-in page's
 //! two ways in, `/sign-in/start`'s authorization request, the callback's refusals (forged
-//! `state`, mix-up `iss`, errors, refused codes), `--sign-in-methods`, and the return path
-//! that never leaves the site.
+//! `state`, mix-up `iss`, errors, refused codes), `--sign-in-methods`, the return path that
+//! never leaves the site, and the whole flow through the auth server's own page.
 
 use clap::Parser as _;
 
+use crate::support::requests::{SignInPage, location_params, param};
 use crate::support::*;
 
 /// The session is not signed in: the profile sends it to the sign-in page.
@@ -83,7 +84,7 @@ async fn a_forged_or_missing_state_at_the_callback_signs_no_one_in() {
         .get(&callback_path(&[
             ("code", "attackers-code"),
             ("state", "anything"),
-            ("iss", &issuer),
+            ("iss", issuer.as_str()),
         ]))
         .await;
     assert_eq!(r.status, 400, "{}", r.html);
@@ -110,7 +111,7 @@ async fn a_forged_or_missing_state_at_the_callback_signs_no_one_in() {
         .get(&callback_path(&[
             ("code", "c"),
             ("state", started.param("state")),
-            ("iss", &issuer),
+            ("iss", issuer.as_str()),
         ]))
         .await;
     assert_eq!(r.status, 400);
@@ -152,7 +153,7 @@ async fn an_error_or_a_refused_code_at_the_callback_is_a_clear_page() {
             ("error", "access_denied"),
             ("error_description", "<script>alert(1)</script>"),
             ("state", started.param("state")),
-            ("iss", &issuer),
+            ("iss", issuer.as_str()),
         ]))
         .await;
     assert_eq!(r.status, 403, "{}", r.html);
@@ -169,7 +170,7 @@ async fn an_error_or_a_refused_code_at_the_callback_is_a_clear_page() {
         .get(&callback_path(&[
             ("code", "never-issued"),
             ("state", started.param("state")),
-            ("iss", &issuer),
+            ("iss", issuer.as_str()),
         ]))
         .await;
     assert_eq!(r.status, 400, "{}", r.html);
@@ -262,4 +263,163 @@ async fn open_redirect_attempts_in_the_return_path_end_on_a_local_path() {
         assert_eq!(r.status, 303, "{asked}");
         assert_eq!(r.location.as_deref(), Some(landed), "{asked}");
     }
+}
+
+/// Every cookie name the website uses, over HTTP and over HTTPS.
+const WEBSITE_COOKIES: [&str; 4] = ["session", "__Host-session", "sd-device", "__Host-sd-device"];
+
+/// The browser goes to the authorization server's own page (`started`), `user` signs in
+/// there, and the authorization server sends the browser back: the callback's path on the
+/// website, checked to come with the right `state` and `iss`.
+async fn sign_in_at_the_university_login(
+    s: &TestStack,
+    web: &RunningService,
+    started: &Started,
+    user: TestUser<'_>,
+) -> String {
+    let page = SignInPage::read(s.http.get(&started.location).send().await.unwrap()).await;
+    assert!(
+        page.html.contains(&s.web_client.id),
+        "the page names the site"
+    );
+    // Cookies ignore ports: none of the auth server's bears a name the website uses.
+    for cookie in page.cookies.split("; ").filter(|c| !c.is_empty()) {
+        let name = cookie.split('=').next().unwrap();
+        assert!(!WEBSITE_COOKIES.contains(&name), "{cookie}");
+    }
+    let r = s.submit_sign_in(&page.form(user), &page.cookies).await;
+    assert_eq!(r.status(), 303);
+    let (base, params) = location_params(&r);
+    assert_eq!(base, web.url("/sign-in/callback"));
+    assert_eq!(param(&params, "state"), Some(started.param("state")));
+    assert_eq!(param(&params, "iss"), Some(s.auth.base_url.as_str()));
+    assert!(param(&params, "code").is_some());
+    callback_path(&params)
+}
+
+#[tokio::test]
+async fn the_whole_code_flow_signs_in_on_the_auth_servers_page_edits_and_signs_out() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = Browser::new(&web);
+    let started = start_code_flow(&mut b, Some("/how-it-works")).await;
+    let before = b.cookie.clone().unwrap();
+    let callback = sign_in_at_the_university_login(&s, &web, &started, ALICE).await;
+    let back = b.get(&callback).await;
+    assert_eq!(back.status, 303, "{}", back.html);
+    assert_eq!(back.location.as_deref(), Some("/how-it-works"));
+    assert_ne!(b.cookie.clone().unwrap(), before, "the session is renewed");
+    let session_cookie = b.cookie.clone().unwrap();
+    assert!(WEBSITE_COOKIES.contains(&session_cookie.split('=').next().unwrap()));
+    // The pages say how the person came in, and their token is theirs.
+    let how = b.get("/how-it-works").await;
+    assert_eq!(how.status, 200);
+    assert!(how.html.contains("this site never saw your password"));
+    let profile = b.get("/profile").await;
+    assert_eq!(profile.status, 200, "{}", profile.html);
+    assert!(profile.html.contains("Dr Alice Johnson"));
+    assert!(
+        profile
+            .html
+            .contains("authorization code grant: you, ajohnson")
+    );
+    // Editing works with the token the code bought.
+    let csrf = hidden(&profile.html, "csrf");
+    let (id, etag) = (hidden(&profile.html, "id"), hidden(&profile.html, "etag"));
+    let r = b
+        .post(
+            "/profile",
+            &[
+                ("csrf", &csrf),
+                ("id", &id),
+                ("etag", &etag),
+                ("phone", ""),
+                ("office", "Room 14"),
+                ("bio", "Signed in at the university login."),
+                ("research_interests", "OAuth"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let after = b.get("/profile").await;
+    assert!(after.html.contains("Your profile was saved."));
+    assert!(after.html.contains("Signed in at the university login."));
+    // The same answer again: its state is spent, and this browser stays signed in.
+    let replay = b.get(&callback).await;
+    assert_eq!(replay.status, 400);
+    assert_eq!(b.get("/profile").await.status, 200);
+    // Sign-out ends it.
+    let r = b.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/"));
+    assert_signed_out(&mut b).await;
+}
+
+#[tokio::test]
+async fn after_the_code_flow_a_foreign_return_path_lands_on_the_profile() {
+    let s = TestStack::start().await;
+    let web = s
+        .start_web_configured(&s.api.base_url, |settings| {
+            settings.serve.sign_in_methods = directory_web::config::SignInMethods::AuthorizationCode
+        })
+        .await;
+    for (asked, landed) in [("//evil.example/", "/profile"), ("/staff/1", "/staff/1")] {
+        let mut b = Browser::new(&web);
+        let started = start_code_flow(&mut b, Some(asked)).await;
+        let callback = sign_in_at_the_university_login(&s, &web, &started, BEN).await;
+        let back = b.get(&callback).await;
+        assert_eq!(back.status, 303, "{}", back.html);
+        assert_eq!(back.location.as_deref(), Some(landed), "{asked}");
+        let profile = b.get("/profile").await;
+        assert!(profile.html.contains("Ben Okafor"));
+    }
+}
+
+#[tokio::test]
+async fn a_code_already_redeemed_signs_no_one_else_in() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut alice = Browser::new(&web);
+    let started = start_code_flow(&mut alice, None).await;
+    let callback = sign_in_at_the_university_login(&s, &web, &started, ALICE).await;
+    assert_eq!(alice.get(&callback).await.status, 303);
+    // A second browser with a sign-in of its own started, fed the code Alice's browser used.
+    let mut other = Browser::new(&web);
+    let theirs = start_code_flow(&mut other, None).await;
+    let code = reqwest::Url::parse(&web.url(&callback))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let r = other
+        .get(&callback_path(&[
+            ("code", code.as_str()),
+            ("state", theirs.param("state")),
+            ("iss", s.auth.base_url.as_str()),
+        ]))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.html);
+    assert!(r.html.contains("could not be completed"));
+    assert_signed_out(&mut other).await;
+}
+
+#[tokio::test]
+async fn cancelling_at_the_university_login_is_a_clear_page_and_signs_no_one_in() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let mut b = Browser::new(&web);
+    let started = start_code_flow(&mut b, None).await;
+    let page = SignInPage::read(s.http.get(&started.location).send().await.unwrap()).await;
+    let mut form = page.fields.clone();
+    form.push(("action".into(), "cancel".into()));
+    let r = s.submit_sign_in(&form, &page.cookies).await;
+    assert_eq!(r.status(), 303);
+    let (base, params) = location_params(&r);
+    assert_eq!(base, web.url("/sign-in/callback"));
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    let back = b.get(&callback_path(&params)).await;
+    assert_eq!(back.status, 403, "{}", back.html);
+    assert!(back.html.contains("You were not signed in"));
+    assert_signed_out(&mut b).await;
 }

@@ -59,7 +59,7 @@ pub async fn start_code_flow(browser: &mut Browser<'_>, return_to: Option<&str>)
 }
 
 /// The callback path with these query parameters.
-pub fn callback_path(params: &[(&str, &str)]) -> String {
+pub fn callback_path<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
     format!(
         "/sign-in/callback?{}",
         form_urlencoded::Serializer::new(String::new())

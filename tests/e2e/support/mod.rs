@@ -47,7 +47,7 @@ pub use assertions::{
 };
 pub use balancer::RoundRobin;
 pub use browser::{Browser, Page, hidden, signed_in};
-pub use code_flow::{callback_path, start_code_flow};
+pub use code_flow::{Started, callback_path, start_code_flow};
 pub use database::{TestDb, on_postgres};
 pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
 pub use files::file_with;
