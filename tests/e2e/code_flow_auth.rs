@@ -479,3 +479,91 @@ async fn metadata_advertises_the_authorization_endpoint_pkce_and_iss() {
             .contains(&"authorization_code".into())
     );
 }
+
+#[tokio::test]
+async fn a_code_of_a_person_disabled_since_it_was_issued_is_refused() {
+    let s = stack().await;
+    let pkce = Pkce::new();
+    let code = s.code_for(ALICE, &pkce).await;
+    let alice = auth_server::oauth::username::Username::parse(ALICE.username).unwrap();
+    s.auth
+        .db
+        .disable_user(&alice, s.auth.clock.now())
+        .await
+        .unwrap();
+    assert_oauth_error(
+        s.exchange_code(&code, TEST_CALLBACK, &pkce.verifier).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn expired_codes_are_purged_on_the_timer() {
+    let s = TestStack::start_with(|settings| settings.serve.throttle_purge_secs = 1).await;
+    let pkce = Pkce::new();
+    s.code_for(ALICE, &pkce).await;
+    assert_eq!(s.auth.db.code_rows().await.unwrap(), 1);
+    // Kept ten minutes past its expiry, so that a late replay is still recognised.
+    s.advance_clocks(60 + 600 + 1);
+    poll_until("the expired code to be purged", || async {
+        s.auth.db.code_rows().await.unwrap() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn client_create_and_update_register_the_redirect_uris_the_page_accepts() {
+    let s = TestStack::start().await;
+    let url = s.auth.db_url().to_owned();
+    let run = |args: &'static [&'static str]| admin(url.clone(), args);
+    const FIRST: &str = "https://portal.example.edu/cb";
+    const SECOND: &str = "https://portal.example.edu/cb2";
+    assert!(
+        run(&[
+            "client",
+            "create",
+            "portal",
+            "--authorization-code-scopes",
+            "directory:read",
+            "--redirect-uri",
+            "http://portal.example.edu/cb",
+        ])
+        .await
+        .is_err(),
+        "cleartext off loopback"
+    );
+    run(&[
+        "client",
+        "create",
+        "portal",
+        "--authorization-code-scopes",
+        "directory:read",
+        "--redirect-uri",
+        FIRST,
+    ])
+    .await
+    .unwrap();
+    let pkce = Pkce::new();
+    let page = |uri: &str| authorize_query("portal", uri, "s", &pkce);
+    assert_eq!(s.authorize(&page(FIRST)).await.status(), 200);
+    run(&["client", "update", "portal", "--redirect-uri", SECOND])
+        .await
+        .unwrap();
+    assert_error_page(s.authorize(&page(FIRST)).await, 400).await;
+    assert_eq!(s.authorize(&page(SECOND)).await.status(), 200);
+    assert!(
+        run(&["client", "update", "nobody", "--redirect-uri", SECOND])
+            .await
+            .is_err()
+    );
+}
+
+/// Runs an admin command of `auth-server` on the database at `db_url`.
+async fn admin(db_url: String, args: &[&str]) -> anyhow::Result<()> {
+    use clap::Parser as _;
+    let mut argv = vec!["auth-server", "--database-url", db_url.as_str()];
+    argv.extend_from_slice(args);
+    auth_server::cli::run(auth_server::cli::Cli::try_parse_from(argv)?).await
+}
