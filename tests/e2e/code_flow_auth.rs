@@ -78,11 +78,28 @@ async fn code_flow_signs_a_person_in_and_issues_a_user_token_and_a_refresh_token
     assert!(page.cookies.starts_with("as-sign-in-form="));
     assert_eq!(page.field("state"), "state-1");
     assert_eq!(page.field("code_challenge"), pkce.challenge);
+    // Its one stylesheet is served by the auth server itself (the CSP allows nothing else).
+    let css = s
+        .http
+        .get(s.auth_url("/static/sign-in.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        header(&css, "content-type"),
+        Some("text/css; charset=utf-8")
+    );
 
     let r = s.submit_sign_in(&page.form(ALICE), &page.cookies).await;
     assert_eq!(r.status(), 303);
     assert_no_store(&r);
     assert!(set_cookies(&r).contains("as-device="));
+    // Cookies ignore ports: none of the auth server's bears a name the website uses.
+    for cookie in format!("{}; {}", page.cookies, set_cookies(&r)).split("; ") {
+        let name = cookie.split('=').next().unwrap();
+        assert!(name.starts_with("as-"), "{name}");
+    }
     let (base, params) = location_params(&r);
     assert_eq!(base, TEST_CALLBACK);
     assert_eq!(param(&params, "state"), Some("state-1"));
