@@ -584,3 +584,39 @@ async fn admin(db_url: String, args: &[&str]) -> anyhow::Result<()> {
     argv.extend_from_slice(args);
     auth_server::cli::run(auth_server::cli::Cli::try_parse_from(argv)?).await
 }
+
+#[tokio::test]
+async fn the_demo_seeds_the_web_apps_redirect_uri_following_its_bind_address() {
+    use auth_server::oauth::client_auth::ClientId;
+    use auth_server::oauth::policy::GrantType;
+    let db = TestDb::fresh("demo").await;
+    let auth = staff_directory::seed::auth_database(&db.url).await.unwrap();
+    let web = ClientId::parse(staff_directory::demo::WEB_CLIENT_ID).unwrap();
+    staff_directory::demo::seed_auth_for(&auth, "127.0.0.1:9090".parse().unwrap(), 0)
+        .await
+        .unwrap();
+    let uris = |list: Vec<auth_server::oauth::redirect_uri::RedirectUri>| {
+        list.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        uris(auth.redirect_uris(&web).await.unwrap()),
+        ["http://127.0.0.1:9090/sign-in/callback"]
+    );
+    let record = auth.client(&web).await.unwrap().unwrap();
+    let row = record.policy.row(GrantType::AuthorizationCode).unwrap();
+    assert_eq!(row.allowed().to_string(), "directory:read profile:write");
+    // Started again on the default address, the demo adds that one and changes nothing else.
+    staff_directory::demo::seed_auth(&auth, 0).await.unwrap();
+    assert_eq!(
+        uris(auth.redirect_uris(&web).await.unwrap()),
+        [
+            "http://127.0.0.1:8080/sign-in/callback",
+            "http://127.0.0.1:9090/sign-in/callback"
+        ]
+    );
+    assert_eq!(
+        auth.client(&web).await.unwrap().unwrap().secret_hash,
+        record.secret_hash
+    );
+    auth.close().await;
+}
