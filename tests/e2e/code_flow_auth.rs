@@ -78,11 +78,28 @@ async fn code_flow_signs_a_person_in_and_issues_a_user_token_and_a_refresh_token
     assert!(page.cookies.starts_with("as-sign-in-form="));
     assert_eq!(page.field("state"), "state-1");
     assert_eq!(page.field("code_challenge"), pkce.challenge);
+    // Its one stylesheet is served by the auth server itself (the CSP allows nothing else).
+    let css = s
+        .http
+        .get(s.auth_url("/static/sign-in.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        header(&css, "content-type"),
+        Some("text/css; charset=utf-8")
+    );
 
     let r = s.submit_sign_in(&page.form(ALICE), &page.cookies).await;
     assert_eq!(r.status(), 303);
     assert_no_store(&r);
     assert!(set_cookies(&r).contains("as-device="));
+    // Cookies ignore ports: none of the auth server's bears a name the website uses.
+    for cookie in format!("{}; {}", page.cookies, set_cookies(&r)).split("; ") {
+        let name = cookie.split('=').next().unwrap();
+        assert!(name.starts_with("as-"), "{name}");
+    }
     let (base, params) = location_params(&r);
     assert_eq!(base, TEST_CALLBACK);
     assert_eq!(param(&params, "state"), Some("state-1"));
@@ -478,4 +495,128 @@ async fn metadata_advertises_the_authorization_endpoint_pkce_and_iss() {
             .unwrap()
             .contains(&"authorization_code".into())
     );
+}
+
+#[tokio::test]
+async fn a_code_of_a_person_disabled_since_it_was_issued_is_refused() {
+    let s = stack().await;
+    let pkce = Pkce::new();
+    let code = s.code_for(ALICE, &pkce).await;
+    let alice = auth_server::oauth::username::Username::parse(ALICE.username).unwrap();
+    s.auth
+        .db
+        .disable_user(&alice, s.auth.clock.now())
+        .await
+        .unwrap();
+    assert_oauth_error(
+        s.exchange_code(&code, TEST_CALLBACK, &pkce.verifier).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn expired_codes_are_purged_on_the_timer() {
+    let s = TestStack::start_with(|settings| settings.serve.throttle_purge_secs = 1).await;
+    let pkce = Pkce::new();
+    s.code_for(ALICE, &pkce).await;
+    assert_eq!(s.auth.db.code_rows().await.unwrap(), 1);
+    // Kept ten minutes past its expiry, so that a late replay is still recognised.
+    s.advance_clocks(60 + 600 + 1);
+    poll_until("the expired code to be purged", || async {
+        s.auth.db.code_rows().await.unwrap() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn client_create_and_update_register_the_redirect_uris_the_page_accepts() {
+    let s = TestStack::start().await;
+    let url = s.auth.db_url().to_owned();
+    let run = |args: &'static [&'static str]| admin(url.clone(), args);
+    const FIRST: &str = "https://portal.example.edu/cb";
+    const SECOND: &str = "https://portal.example.edu/cb2";
+    assert!(
+        run(&[
+            "client",
+            "create",
+            "portal",
+            "--authorization-code-scopes",
+            "directory:read",
+            "--redirect-uri",
+            "http://portal.example.edu/cb",
+        ])
+        .await
+        .is_err(),
+        "cleartext off loopback"
+    );
+    run(&[
+        "client",
+        "create",
+        "portal",
+        "--authorization-code-scopes",
+        "directory:read",
+        "--redirect-uri",
+        FIRST,
+    ])
+    .await
+    .unwrap();
+    let pkce = Pkce::new();
+    let page = |uri: &str| authorize_query("portal", uri, "s", &pkce);
+    assert_eq!(s.authorize(&page(FIRST)).await.status(), 200);
+    run(&["client", "update", "portal", "--redirect-uri", SECOND])
+        .await
+        .unwrap();
+    assert_error_page(s.authorize(&page(FIRST)).await, 400).await;
+    assert_eq!(s.authorize(&page(SECOND)).await.status(), 200);
+    assert!(
+        run(&["client", "update", "nobody", "--redirect-uri", SECOND])
+            .await
+            .is_err()
+    );
+}
+
+/// Runs an admin command of `auth-server` on the database at `db_url`.
+async fn admin(db_url: String, args: &[&str]) -> anyhow::Result<()> {
+    use clap::Parser as _;
+    let mut argv = vec!["auth-server", "--database-url", db_url.as_str()];
+    argv.extend_from_slice(args);
+    auth_server::cli::run(auth_server::cli::Cli::try_parse_from(argv)?).await
+}
+
+#[tokio::test]
+async fn the_demo_seeds_the_web_apps_redirect_uri_following_its_bind_address() {
+    use auth_server::oauth::client_auth::ClientId;
+    use auth_server::oauth::policy::GrantType;
+    let db = TestDb::fresh("demo").await;
+    let auth = staff_directory::seed::auth_database(&db.url).await.unwrap();
+    let web = ClientId::parse(staff_directory::demo::WEB_CLIENT_ID).unwrap();
+    staff_directory::demo::seed_auth_for(&auth, "127.0.0.1:9090".parse().unwrap(), 0)
+        .await
+        .unwrap();
+    let uris = |list: Vec<auth_server::oauth::redirect_uri::RedirectUri>| {
+        list.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        uris(auth.redirect_uris(&web).await.unwrap()),
+        ["http://127.0.0.1:9090/sign-in/callback"]
+    );
+    let record = auth.client(&web).await.unwrap().unwrap();
+    let row = record.policy.row(GrantType::AuthorizationCode).unwrap();
+    assert_eq!(row.allowed().to_string(), "directory:read profile:write");
+    // Started again on the default address, the demo adds that one and changes nothing else.
+    staff_directory::demo::seed_auth(&auth, 0).await.unwrap();
+    assert_eq!(
+        uris(auth.redirect_uris(&web).await.unwrap()),
+        [
+            "http://127.0.0.1:8080/sign-in/callback",
+            "http://127.0.0.1:9090/sign-in/callback"
+        ]
+    );
+    assert_eq!(
+        auth.client(&web).await.unwrap().unwrap().secret_hash,
+        record.secret_hash
+    );
+    auth.close().await;
 }

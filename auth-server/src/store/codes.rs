@@ -190,6 +190,14 @@ impl Db {
         Ok(updated == 1)
     }
 
+    /// How many codes are stored, redeemed or not (for tests and operators).
+    pub async fn code_rows(&self) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM authorization_codes")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Deletes codes that expired before `floor`. A redeemed code is kept until then too, so
     /// that a replay within its lifetime is still recognised.
     pub async fn purge_codes(&self, floor: i64) -> anyhow::Result<u64> {
