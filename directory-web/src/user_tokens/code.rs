@@ -41,7 +41,7 @@ pub enum CodeExchangeError {
 impl UserTokens {
     /// A new authorization request: a fresh random `state` (the oauth2 crate's
     /// `CsrfToken::new_random`, 128 bits) and PKCE pair (`new_random_sha256`: a 256-bit
-    /// verifier, its S256 challenge sent), the redirect URI, and [`USER_SCOPES`].
+    /// verifier, its S256 challenge sent), the redirect URI, and the scopes a member of staff is given (`directory:read profile:write`).
     pub fn authorization_request(&self) -> AuthorizationRequest {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = self
