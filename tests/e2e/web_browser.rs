@@ -1,5 +1,7 @@
 //! A real browser (Debian's headless Chromium, driven through chromedriver by fantoccini):
-//! a member of staff signs in, edits their bio, sees it on the public page and signs out.
+//! a member of staff signs in, edits their bio, sees it on the public page and signs out, once
+//! with the password form (the password grant) and once on the university login, the
+//! authorization server's own page (the authorization code grant with PKCE).
 //! Screenshots of the main pages are saved under `target/screenshots/`.
 //!
 //! It needs `chromium` and `chromium-driver`, which `.ci/run` installs; `cargo test` lists it
@@ -181,6 +183,108 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
         "/",
         "signed out, back home"
     );
+    client.goto(&web.url("/profile")).await.unwrap();
+    wait_for_path(&client, "/sign-in").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
+async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let (_driver, client) = chromium().await;
+
+    client.goto(&web.url("/sign-in")).await.unwrap();
+    save_screenshot(&client, "sign-in-choice").await;
+    client
+        .find(Locator::Css("#sign-in-university a.button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The authorization server's own page: the website is not in the loop while the
+    // password is typed.
+    wait_for_path(&client, "/oauth/authorize").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&s.auth_url("/oauth/authorize")),
+        "the browser is on the authorization server"
+    );
+    wait_for_text(&client, "is asking to").await;
+    save_screenshot(&client, "auth-server-sign-in").await;
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(ALICE.username)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ALICE.password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[value=sign-in]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the website, signed in, with the grant named.
+    wait_for_path(&client, "/profile").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&web.url("/profile"))
+    );
+    wait_for_text(&client, "this site never saw your password").await;
+
+    let bio = client.find(Locator::Id("bio")).await.unwrap();
+    bio.clear().await.unwrap();
+    bio.send_keys("Edited after the university login.")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Your profile was saved.").await;
+    let id = s.staff_id(ALICE.username).await;
+    client
+        .goto(&web.url(&format!("/staff/{id}")))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .source()
+            .await
+            .unwrap()
+            .contains("Edited after the university login.")
+    );
+
+    client
+        .find(Locator::Css(".nav-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "Staff sign in").await;
     client.goto(&web.url("/profile")).await.unwrap();
     wait_for_path(&client, "/sign-in").await;
     client.close().await.unwrap();
