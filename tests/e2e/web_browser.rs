@@ -51,6 +51,50 @@ async fn wait_for_text(client: &fantoccini::Client, text: &str) {
     );
 }
 
+/// Types `text` into the field with the id `id`.
+async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Clicks the element `css` selects.
+async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Replaces the bio on the profile page with `bio`, saves, and waits for the confirmation.
+async fn save_bio(client: &fantoccini::Client, bio: &str) {
+    let field = client.find(Locator::Id("bio")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(bio).await.unwrap();
+    click(client, "main form button[type=submit]").await;
+    wait_for_text(client, "Your profile was saved.").await;
+}
+
+/// Signs out from the header, lands home, and finds the profile closed to it.
+async fn sign_out(client: &fantoccini::Client, web: &RunningService) {
+    click(client, ".nav-form button").await;
+    wait_for_text(client, "Staff sign in").await;
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/",
+        "signed out, back home"
+    );
+    client.goto(&web.url("/profile")).await.unwrap();
+    wait_for_path(client, "/sign-in").await;
+}
+
 /// A running chromedriver, killed when dropped.
 pub struct Driver(std::process::Child);
 
@@ -116,40 +160,16 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
 
     client.goto(&web.url("/sign-in")).await.unwrap();
     save_screenshot(&client, "sign-in").await;
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(ALICE.username)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(ALICE.password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, "username", ALICE.username).await;
+    type_into(&client, "password", ALICE.password).await;
+    click(&client, "main form button[type=submit]").await;
     wait_for_path(&client, "/profile").await;
 
     let bio = client.find(Locator::Id("bio")).await.unwrap();
     bio.clear().await.unwrap();
     bio.send_keys("Edited in a real browser.").await.unwrap();
     save_screenshot(&client, "profile").await;
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "main form button[type=submit]").await;
     wait_for_text(&client, "Your profile was saved.").await;
     assert_eq!(
         client.current_url().await.unwrap().path(),
@@ -170,21 +190,7 @@ async fn a_member_of_staff_edits_their_bio_in_a_real_browser() {
     );
     save_screenshot(&client, "staff-page").await;
 
-    client
-        .find(Locator::Css(".nav-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(&client, "Staff sign in").await;
-    assert_eq!(
-        client.current_url().await.unwrap().path(),
-        "/",
-        "signed out, back home"
-    );
-    client.goto(&web.url("/profile")).await.unwrap();
-    wait_for_path(&client, "/sign-in").await;
+    sign_out(&client, &web).await;
     client.close().await.unwrap();
 }
 
@@ -197,13 +203,7 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
 
     client.goto(&web.url("/sign-in")).await.unwrap();
     save_screenshot(&client, "sign-in-choice").await;
-    client
-        .find(Locator::Css("#sign-in-university a.button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#sign-in-university a.button").await;
     // The authorization server's own page: the website is not in the loop while the
     // password is typed.
     wait_for_path(&client, "/oauth/authorize").await;
@@ -218,27 +218,9 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
     );
     wait_for_text(&client, "is asking to").await;
     save_screenshot(&client, "auth-server-sign-in").await;
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(ALICE.username)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(ALICE.password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[value=sign-in]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, "username", ALICE.username).await;
+    type_into(&client, "password", ALICE.password).await;
+    click(&client, "button[value=sign-in]").await;
     // Back on the website, signed in, with the grant named.
     wait_for_path(&client, "/profile").await;
     assert!(
@@ -251,19 +233,7 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
     );
     wait_for_text(&client, "this site never saw your password").await;
 
-    let bio = client.find(Locator::Id("bio")).await.unwrap();
-    bio.clear().await.unwrap();
-    bio.send_keys("Edited after the university login.")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(&client, "Your profile was saved.").await;
+    save_bio(&client, "Edited after the university login.").await;
     let id = s.staff_id(ALICE.username).await;
     client
         .goto(&web.url(&format!("/staff/{id}")))
@@ -277,15 +247,6 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
             .contains("Edited after the university login.")
     );
 
-    client
-        .find(Locator::Css(".nav-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(&client, "Staff sign in").await;
-    client.goto(&web.url("/profile")).await.unwrap();
-    wait_for_path(&client, "/sign-in").await;
+    sign_out(&client, &web).await;
     client.close().await.unwrap();
 }
