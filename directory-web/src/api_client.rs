@@ -117,12 +117,7 @@ impl Api {
                 .map_err(|e| ApiFailure::Unavailable(format!("unreadable answer: {e}"))),
             401 => Err(ApiFailure::Unauthorized),
             404 => Err(ApiFailure::NotFound),
-            400 => {
-                let problem = problem_of(response).await;
-                Err(ApiFailure::BadInput(
-                    problem["detail"].as_str().unwrap_or("bad input").to_owned(),
-                ))
-            }
+            400 => Err(bad_input(response, "bad input").await),
             status => Err(ApiFailure::Unavailable(format!(
                 "the API answered {status}"
             ))),
@@ -266,17 +261,18 @@ impl Api {
             }
             401 => Err(ApiFailure::Unauthorized),
             404 => Err(ApiFailure::NotFound),
-            403 => {
-                let problem = problem_of(response).await;
-                Err(ApiFailure::BadInput(
-                    problem["detail"].as_str().unwrap_or("refused").to_owned(),
-                ))
-            }
+            403 => Err(bad_input(response, "refused").await),
             status => Err(ApiFailure::Unavailable(format!(
                 "the API answered {status}"
             ))),
         }
     }
+}
+
+/// A refusal the visitor can act on: the problem's `detail`, or `fallback` when it has none.
+async fn bad_input(response: reqwest::Response, fallback: &str) -> ApiFailure {
+    let problem = problem_of(response).await;
+    ApiFailure::BadInput(problem["detail"].as_str().unwrap_or(fallback).to_owned())
 }
 
 /// The problem document (RFC 9457) of an error answer. One the API cannot have sent (not JSON)
