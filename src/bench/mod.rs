@@ -10,6 +10,7 @@
 pub mod api;
 pub mod auth;
 mod burst;
+mod code_flow;
 mod fixture;
 pub mod hr_sync;
 mod load;
