@@ -168,3 +168,30 @@ impl Editor {
 }
 
 authorized_extractor!(Editor);
+
+/// Who may read a record's history: an administrator (any record), or a member of staff
+/// holding `directory:read` (their own record only; the handler checks the owner).
+#[derive(Debug)]
+pub enum HistoryViewer {
+    /// A client token with `directory:admin`.
+    Admin(Principal),
+    /// A user token with `directory:read`.
+    Owner(Principal),
+}
+
+impl HistoryViewer {
+    fn authorize(p: Principal) -> Result<Self, ApiError> {
+        match p.kind {
+            TokenKind::Client if p.scopes.contains(Scope::DirectoryAdmin) => Ok(Self::Admin(p)),
+            // A machine client reads histories only with the admin scope: the site's own
+            // token never sees who changed what.
+            TokenKind::Client => Err(ApiError::InsufficientScope(Scope::DirectoryAdmin.as_str())),
+            TokenKind::User => {
+                p.require(Scope::DirectoryRead)?;
+                Ok(Self::Owner(p))
+            }
+        }
+    }
+}
+
+authorized_extractor!(HistoryViewer);

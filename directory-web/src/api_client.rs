@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::history::HistoryEntry;
 use crate::outbound::request_id_header;
 
 /// A staff record as the API returns it.
@@ -169,6 +170,16 @@ impl Api {
     /// The departments.
     pub async fn departments(&self, token: &SecretString) -> Result<Vec<Department>, ApiFailure> {
         self.get(token, "/departments").await
+    }
+
+    /// The history of record `id`, oldest first (`GET /staff/{id}/history`: the API allows a
+    /// member of staff's token their own record's only).
+    pub async fn history(
+        &self,
+        token: &SecretString,
+        id: i64,
+    ) -> Result<Vec<HistoryEntry>, ApiFailure> {
+        self.get(token, &format!("/staff/{id}/history")).await
     }
 }
 

@@ -13,6 +13,7 @@ pub mod device;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod history;
 pub mod metrics;
 pub mod outbound;
 pub mod renewal;

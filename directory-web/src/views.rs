@@ -3,6 +3,8 @@
 
 use askama::Template;
 
+use crate::history::ChangeLine;
+
 /// The visitor's account state, for the header of every page.
 #[derive(Debug, Clone, Default)]
 pub struct Account {
@@ -249,4 +251,8 @@ pub struct ProfilePage {
     pub errors: Vec<FieldMessage>,
     /// When someone else changed the record meanwhile: both versions, field by field.
     pub conflict: Vec<ConflictRow>,
+    /// The recent changes to the record, newest first, when they were read.
+    pub history: Option<Vec<ChangeLine>>,
+    /// Why the recent changes are not shown, when they could not be read.
+    pub history_unavailable: bool,
 }

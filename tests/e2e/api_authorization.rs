@@ -176,7 +176,7 @@ async fn the_hr_job_may_change_every_field_of_any_record() {
 }
 
 #[tokio::test]
-async fn creating_retiring_and_history_are_for_the_hr_job_only() {
+async fn creating_and_retiring_are_for_the_hr_job_only_and_a_history_for_it_or_its_owner() {
     let s = TestStack::start().await;
     let c = callers(&s).await;
     let alice = s.staff_id(ALICE.username).await;
@@ -206,13 +206,24 @@ async fn creating_retiring_and_history_are_for_the_hr_job_only() {
             .await
             .unwrap();
         assert_insufficient_scope(r, "directory:admin").await;
-        let r = s
-            .api(Method::GET, &format!("/staff/{alice}/history"), Some(token))
-            .send()
-            .await
-            .unwrap();
-        assert_insufficient_scope(r, "directory:admin").await;
     }
+    // A history: the site's token never; Alice her own (200), never Ben's (403 not_owner).
+    let history = |token: &str, id: i64| {
+        s.api(Method::GET, &format!("/staff/{id}/history"), Some(token))
+            .send()
+    };
+    let ben = s.staff_id(BEN.username).await;
+    for id in [alice, ben] {
+        assert_insufficient_scope(history(&c.app, id).await.unwrap(), "directory:admin").await;
+    }
+    let own = history(&c.alice, alice).await.unwrap();
+    assert_eq!(own.status(), 200);
+    assert_eq!(header(&own, "cache-control"), Some("no-store"));
+    let entries: Value = own.json().await.unwrap();
+    assert_eq!(entries[0]["action"], "create", "{entries}");
+    assert_problem(history(&c.alice, ben).await.unwrap(), 403, "not_owner").await;
+    let missing = history(&c.alice, 999_999).await.unwrap();
+    assert_problem(missing, 404, "not_found").await;
     let r = s
         .api(Method::POST, "/staff", Some(&c.hr))
         .json(&new)

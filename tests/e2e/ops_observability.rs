@@ -314,7 +314,7 @@ async fn the_apis_metrics_count_decisions_by_route_token_kind_and_outcome() {
         .send()
         .await
         .unwrap();
-    assert_insufficient_scope(history, "directory:admin").await;
+    assert_problem(history, 403, "not_owner").await;
     let me = s
         .api(reqwest::Method::GET, "/me", Some(&user))
         .send()

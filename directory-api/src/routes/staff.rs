@@ -14,7 +14,7 @@ use crate::auth::{Principal, Scope, TokenKind};
 use crate::domain::patch::{StaffPatch, StaffPatchRequest};
 use crate::domain::staff::{HistoryEntry, NewStaff, NewStaffRequest, StaffRecord};
 use crate::error::{ApiError, Problem, Result};
-use crate::extract::{Administrator, Editor, Reader, StaffMember};
+use crate::extract::{Administrator, Editor, HistoryViewer, Reader, StaffMember};
 use crate::state::ApiState;
 use crate::store::row::StaffRow;
 use crate::store::staff::{Actor, Written};
@@ -240,26 +240,32 @@ pub async fn retire(
     }
 }
 
-/// Every write to a record: who, when, which fields old -> new (administrators only).
+/// Every write to a record: who, when, which fields old -> new. Administrators read any
+/// record's; a member of staff (a user token with `directory:read`) reads their own only.
 #[utoipa::path(
     get, path = "/staff/{id}/history", tag = "staff",
     params(("id" = i64, Path, description = "The record's id", minimum = 1)),
-    security(("oauth2" = ["directory:admin"])),
+    security(("oauth2" = ["directory:admin"]), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "The history, oldest first", body = Vec<HistoryEntry>),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "insufficient_scope (a client without directory:admin), or not_owner (a member of staff asking for another's record)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn history(
-    Administrator(_caller): Administrator,
+    viewer: HistoryViewer,
     id: web::Path<String>,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse> {
     let id = parse_id(&id)?;
-    state.db.staff(id, true).await?.ok_or(ApiError::NotFound)?;
+    let row = state.db.staff(id, true).await?.ok_or(ApiError::NotFound)?;
+    if let HistoryViewer::Owner(caller) = &viewer
+        && row.record.username != caller.subject
+    {
+        return Err(ApiError::NotOwner);
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(state.db.history(id).await?))

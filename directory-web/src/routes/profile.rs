@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::api_client::{ApiFailure, Saved, StaffRecord};
 use crate::error::WebError;
 use crate::extract::{CsrfProtected, CurrentUser, SiteForm, Then};
+use crate::history;
 use crate::respond::{private_html, see_other};
 use crate::session::{self, SignInGrant, SignedIn, account};
 use crate::state::WebState;
@@ -51,7 +52,21 @@ fn profile_page(
         saved: None,
         errors: Vec::new(),
         conflict: Vec::new(),
+        history: None,
+        history_unavailable: false,
     })
+}
+
+/// The recent changes to the member of staff's own record, read with their own token, into
+/// `page`. A failure leaves the rest of the page working and says so there.
+async fn with_history(page: &mut ProfilePage, state: &WebState, user: &SignedIn) {
+    match state.api.history(&user.token(), page.id).await {
+        Ok(entries) => page.history = Some(history::recent(&entries, &user.username)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the profile's history could not be read");
+            page.history_unavailable = true;
+        }
+    }
 }
 
 /// Reads the member of staff's own record with their own token; a refused token ends the
@@ -82,6 +97,7 @@ pub async fn profile(
         return Ok(see_other("/sign-in"));
     };
     let mut page = profile_page(&session, &user, record, etag)?;
+    with_history(&mut page, &state, &user).await;
     page.saved = user.flash.take();
     if page.saved.is_some() {
         // The message is shown once: the cookie changes only then.
