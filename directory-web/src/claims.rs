@@ -56,26 +56,50 @@ pub const COMPARED: [&str; 11] = [
 pub fn meaning(holder: Holder, claim: &str) -> &'static str {
     use Holder::{HrJob, Person, Site};
     match (claim, holder) {
-        ("iss", _) => "Issuer: the authorization server that signed it. All three come from the same one.",
-        ("sub", Site) => "Subject: the site itself. A client's own token speaks for the client, so its subject is its client id.",
-        ("sub", Person) => "Subject: you. This token acts for you alone, and the API lets it change only the record whose username is this.",
+        ("iss", _) => {
+            "Issuer: the authorization server that signed it. All three come from the same one."
+        }
+        ("sub", Site) => {
+            "Subject: the site itself. A client's own token speaks for the client, so its subject is its client id."
+        }
+        ("sub", Person) => {
+            "Subject: you. This token acts for you alone, and the API lets it change only the record whose username is this."
+        }
         ("sub", HrJob) => "Subject: the HR job itself, a machine. No person is involved.",
         ("aud", _) => "Audience: the directory API, and no other API, may accept it.",
         ("client_id", Site) => "The application it was issued to: this website.",
-        ("client_id", Person) => "The application holding it: this website too, which asked on your behalf. client_id says which application holds a token; sub says whom it acts for.",
+        ("client_id", Person) => {
+            "The application holding it: this website too, which asked on your behalf. client_id says which application holds a token; sub says whom it acts for."
+        }
         ("client_id", HrJob) => "The application it was issued to: the nightly HR import.",
         ("scope", Site) => "What it allows: reading the public directory, nothing more.",
-        ("scope", Person) => "What it allows: reading the directory, and changing the staff-editable fields (phone, office, biography, research interests) of your own record only.",
-        ("scope", HrJob) => "What it allows: reading everything, and creating, changing and retiring any record, all fields. Only a client's own token can carry directory:admin.",
-        ("token_kind", Person) => "Set by the authorization server: a person's token. The API checks it before anything only a person may do, rather than guessing from sub.",
-        ("token_kind", Site | HrJob) => "Set by the authorization server: a client's own token. Routes that act for a person refuse it.",
-        ("exp", Site) => "Expiry (Unix time): 15 minutes after issue by default. The site reuses it for every visitor's pages, then asks for a new one.",
-        ("exp", Person) => "Expiry (Unix time): 5 minutes after issue by default. The site renews it with your refresh token, which it keeps server-side.",
-        ("exp", HrJob) => "Expiry: 15 minutes after issue. The job asks for a new token each run; it gets no refresh token.",
+        ("scope", Person) => {
+            "What it allows: reading the directory, and changing the staff-editable fields (phone, office, biography, research interests) of your own record only."
+        }
+        ("scope", HrJob) => {
+            "What it allows: reading everything, and creating, changing and retiring any record, all fields. Only a client's own token can carry directory:admin."
+        }
+        ("token_kind", Person) => {
+            "Set by the authorization server: a person's token. The API checks it before anything only a person may do, rather than guessing from sub."
+        }
+        ("token_kind", Site | HrJob) => {
+            "Set by the authorization server: a client's own token. Routes that act for a person refuse it."
+        }
+        ("exp", Site) => {
+            "Expiry (Unix time): 15 minutes after issue by default. The site reuses it for every visitor's pages, then asks for a new one."
+        }
+        ("exp", Person) => {
+            "Expiry (Unix time): 5 minutes after issue by default. The site renews it with your refresh token, which it keeps server-side."
+        }
+        ("exp", HrJob) => {
+            "Expiry: 15 minutes after issue. The job asks for a new token each run; it gets no refresh token."
+        }
         ("iat", _) => "Issued at (Unix time).",
         ("nbf", _) => "Not before (Unix time): the API refuses it before then.",
         ("jti", _) => "A unique id for this very token.",
-        ("sid", Person) => "Your sign-in: signing out, or a replayed refresh token, ends it and every access token it issued.",
+        ("sid", Person) => {
+            "Your sign-in: signing out, or a replayed refresh token, ends it and every access token it issued."
+        }
         ("sid", Site | HrJob) => "Not in a client's token: no person signed in.",
         _ => "",
     }
@@ -236,20 +260,62 @@ mod tests {
         let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
         let sub = row("sub");
         assert_eq!(sub.site.as_ref().unwrap().value, "\"directory-web\"");
-        assert!(sub.site.as_ref().unwrap().meaning.contains("the site itself"));
+        assert!(
+            sub.site
+                .as_ref()
+                .unwrap()
+                .meaning
+                .contains("the site itself")
+        );
         assert_eq!(sub.person.as_ref().unwrap().value, "\"ajohnson\"");
-        assert!(sub.person.as_ref().unwrap().meaning.starts_with("Subject: you."));
-        assert!(!sub.person.as_ref().unwrap().meaning.contains("the site itself"));
+        assert!(
+            sub.person
+                .as_ref()
+                .unwrap()
+                .meaning
+                .starts_with("Subject: you.")
+        );
+        assert!(
+            !sub.person
+                .as_ref()
+                .unwrap()
+                .meaning
+                .contains("the site itself")
+        );
         assert_eq!(sub.hr_job.as_ref().unwrap().value, "\"hr-sync\"");
         let scope = row("scope");
-        assert!(scope.person.as_ref().unwrap().meaning.contains("your own record"));
-        assert!(!scope.person.as_ref().unwrap().meaning.contains("public directory"));
-        assert!(scope.site.as_ref().unwrap().meaning.contains("public directory"));
+        assert!(
+            scope
+                .person
+                .as_ref()
+                .unwrap()
+                .meaning
+                .contains("your own record")
+        );
+        assert!(
+            !scope
+                .person
+                .as_ref()
+                .unwrap()
+                .meaning
+                .contains("public directory")
+        );
+        assert!(
+            scope
+                .site
+                .as_ref()
+                .unwrap()
+                .meaning
+                .contains("public directory")
+        );
         assert_eq!(
             row("exp").person.as_ref().unwrap().value,
             "1300 (lifetime 300 s)"
         );
-        assert_eq!(row("exp").site.as_ref().unwrap().value, "1900 (lifetime 900 s)");
+        assert_eq!(
+            row("exp").site.as_ref().unwrap().value,
+            "1900 (lifetime 900 s)"
+        );
         // A claim only one token carries is absent from the other's column.
         assert!(row("sid").site.is_none() && row("sid").person.is_some());
         // The compared claims come first, in order; then the others.

@@ -46,7 +46,10 @@ impl Api {
     pub async fn attempt(&self, attempt: &Attempt<'_>) -> Result<RawAnswer, ApiFailure> {
         let mut request = self
             .http
-            .request(attempt.method.clone(), format!("{}{}", self.base, attempt.path))
+            .request(
+                attempt.method.clone(),
+                format!("{}{}", self.base, attempt.path),
+            )
             .bearer_auth(attempt.token)
             .headers(request_id_header())
             .json(attempt.body);

@@ -308,4 +308,3 @@ async fn problem_of(response: reqwest::Response) -> serde_json::Value {
         }
     }
 }
-

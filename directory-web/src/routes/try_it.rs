@@ -149,7 +149,9 @@ async fn afterwards(
                 )
             } else {
                 (
-                    format!("Record {id} changed: it was at version {before}, and is now at {now}."),
+                    format!(
+                        "Record {id} changed: it was at version {before}, and is now at {now}."
+                    ),
                     false,
                 )
             }
@@ -166,7 +168,10 @@ async fn afterwards(
                 )
             } else {
                 (
-                    format!("A search for “{INTRUDER}” finds {}: a record was created.", found.total),
+                    format!(
+                        "A search for “{INTRUDER}” finds {}: a record was created.",
+                        found.total
+                    ),
                     false,
                 )
             }

@@ -49,7 +49,11 @@ pub fn alg_none(token: &str, scope: &str) -> Option<String> {
     let parts = split(token)?;
     let mut header = parts.header.clone();
     header.insert("alg".to_owned(), Value::String("none".to_owned()));
-    Some(format!("{}.{}.", encode(&header), claims_with(&parts, scope)))
+    Some(format!(
+        "{}.{}.",
+        encode(&header),
+        claims_with(&parts, scope)
+    ))
 }
 
 /// `token` with `scope` written in, its real header and real signature kept.
@@ -78,11 +82,7 @@ fn signed_with(token: &str, scope: &str, key: &SigningKey) -> Option<String> {
 /// `token` with `scope` written in, signed with a fresh Ed25519 key made here and now (and
 /// thrown away), under the real key's `kid`.
 pub fn self_signed(token: &str, scope: &str) -> Option<String> {
-    signed_with(
-        token,
-        scope,
-        &SigningKey::generate(&mut rand::rngs::OsRng),
-    )
+    signed_with(token, scope, &SigningKey::generate(&mut rand::rngs::OsRng))
 }
 
 #[cfg(test)]
@@ -122,7 +122,8 @@ mod tests {
     fn a_changed_claim_keeps_the_real_header_and_signature() {
         let real = real_token();
         let forged = changed_claim(&real, SCOPE).unwrap();
-        let (r, f): (Vec<&str>, Vec<&str>) = (real.split('.').collect(), forged.split('.').collect());
+        let (r, f): (Vec<&str>, Vec<&str>) =
+            (real.split('.').collect(), forged.split('.').collect());
         assert_eq!((f[0], f[2]), (r[0], r[2]));
         assert_ne!(f[1], r[1]);
         assert_eq!(part(&forged, 1)["scope"], SCOPE);
@@ -134,11 +135,19 @@ mod tests {
         let key = SigningKey::from_bytes(&[42u8; 32]);
         let forged = signed_with(&real_token(), SCOPE, &key).unwrap();
         let (input, signature) = forged.rsplit_once('.').unwrap();
-        let signature =
-            Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
-        assert!(key.verifying_key().verify(input.as_bytes(), &signature).is_ok());
+        let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+        assert!(
+            key.verifying_key()
+                .verify(input.as_bytes(), &signature)
+                .is_ok()
+        );
         let other = SigningKey::from_bytes(&[43u8; 32]);
-        assert!(other.verifying_key().verify(input.as_bytes(), &signature).is_err());
+        assert!(
+            other
+                .verifying_key()
+                .verify(input.as_bytes(), &signature)
+                .is_err()
+        );
         assert_eq!(part(&forged, 0)["kid"], "key-1");
         assert_eq!(part(&forged, 0)["alg"], "EdDSA");
         assert_eq!(part(&forged, 1)["scope"], SCOPE);

@@ -145,14 +145,30 @@ impl Attack {
     /// What is tried, in a sentence.
     pub fn tried(self) -> &'static str {
         match self {
-            Self::SiteEditsProfile => "The site sends PATCH /staff/{id} with a new biography, naming the record’s current version, with the token it renders every visitor’s pages with.",
-            Self::SiteCreatesRecord => "The site sends POST /staff, creating a new member of staff, with its own token.",
-            Self::PersonEditsOther => "The site sends PATCH /staff/{id} for a record that is not yours, with a new biography, using your token.",
-            Self::PersonHrField => "The site sends PATCH for your own record with a new job title, a field HR owns, using your token.",
-            Self::PersonCreatesRecord => "The site sends POST /staff, creating a new member of staff, with your token.",
-            Self::AlgNone => "The site takes its own token, writes the HR job’s scope into it, sets the header’s alg to none and drops the signature, then tries to change a job title.",
-            Self::ChangedClaim => "The site takes its own token, writes the HR job’s scope into it and keeps the real signature, then tries to change a job title.",
-            Self::SelfSigned => "The site takes its own token’s claims with the HR job’s scope, and signs them with a fresh Ed25519 key it has just made, copying the real key’s kid, then tries to change a job title.",
+            Self::SiteEditsProfile => {
+                "The site sends PATCH /staff/{id} with a new biography, naming the record’s current version, with the token it renders every visitor’s pages with."
+            }
+            Self::SiteCreatesRecord => {
+                "The site sends POST /staff, creating a new member of staff, with its own token."
+            }
+            Self::PersonEditsOther => {
+                "The site sends PATCH /staff/{id} for a record that is not yours, with a new biography, using your token."
+            }
+            Self::PersonHrField => {
+                "The site sends PATCH for your own record with a new job title, a field HR owns, using your token."
+            }
+            Self::PersonCreatesRecord => {
+                "The site sends POST /staff, creating a new member of staff, with your token."
+            }
+            Self::AlgNone => {
+                "The site takes its own token, writes the HR job’s scope into it, sets the header’s alg to none and drops the signature, then tries to change a job title."
+            }
+            Self::ChangedClaim => {
+                "The site takes its own token, writes the HR job’s scope into it and keeps the real signature, then tries to change a job title."
+            }
+            Self::SelfSigned => {
+                "The site takes its own token’s claims with the HR job’s scope, and signs them with a fresh Ed25519 key it has just made, copying the real key’s kid, then tries to change a job title."
+            }
         }
     }
 
@@ -283,7 +299,12 @@ mod tests {
         for attack in Attack::ALL {
             assert_eq!(Attack::parse(attack.slug()), Some(attack));
         }
-        for other in ["", "SITE-EDITS-PROFILE", "site-edits-profile ", "drop-tables"] {
+        for other in [
+            "",
+            "SITE-EDITS-PROFILE",
+            "site-edits-profile ",
+            "drop-tables",
+        ] {
             assert_eq!(Attack::parse(other), None, "{other}");
         }
     }

@@ -63,8 +63,9 @@ pub fn shown_request(
     if_match: Option<&str>,
     body: &serde_json::Value,
 ) -> ShownRequest {
-    let mut headers =
-        vec!["Authorization: Bearer ‹the token below, shown decoded: never the raw string›".to_owned()];
+    let mut headers = vec![
+        "Authorization: Bearer ‹the token below, shown decoded: never the raw string›".to_owned(),
+    ];
     if let Some(tag) = if_match {
         headers.push(format!("If-Match: {tag}"));
     }
@@ -155,7 +156,8 @@ mod tests {
 
     use super::*;
 
-    const SECRET_LOOKING: &str = "c2lnbmF0dXJlLWJ5dGVzLXRoYXQtbXVzdC1uZXZlci1iZS1zaG93bi1hbnl3aGVyZQ";
+    const SECRET_LOOKING: &str =
+        "c2lnbmF0dXJlLWJ5dGVzLXRoYXQtbXVzdC1uZXZlci1iZS1zaG93bi1hbnl3aGVyZQ";
 
     fn token() -> String {
         format!(
@@ -177,7 +179,12 @@ mod tests {
         );
         let everything = format!(
             "{} {:?} {} {} {} {}",
-            shown.line, shown.headers, shown.token.header, shown.token.claims, shown.token.signature, shown.body
+            shown.line,
+            shown.headers,
+            shown.token.header,
+            shown.token.claims,
+            shown.token.signature,
+            shown.body
         );
         for part in token.split('.') {
             assert!(!everything.contains(part), "a raw part is shown: {part}");
@@ -193,7 +200,8 @@ mod tests {
 
     #[test]
     fn the_challenge_error_is_its_own_parameter_not_a_lookalike() {
-        let scope = r#"Bearer realm="staff-directory", error="insufficient_scope", scope="profile:write""#;
+        let scope =
+            r#"Bearer realm="staff-directory", error="insufficient_scope", scope="profile:write""#;
         assert_eq!(challenge_error(scope), Some("insufficient_scope"));
         let described = r#"Bearer realm="x", error_description="an error=\"fake\" inside", error="invalid_token""#;
         assert_eq!(challenge_error(described), Some("invalid_token"));
@@ -218,7 +226,11 @@ mod tests {
             status: 403,
             code: "not_owner",
         };
-        let owner = answer(403, None, r#"{"code":"not_owner","detail":"insufficient_scope"}"#);
+        let owner = answer(
+            403,
+            None,
+            r#"{"code":"not_owner","detail":"insufficient_scope"}"#,
+        );
         let shown = shown_answer(&owner, expected);
         assert!(shown.as_expected);
         assert_eq!(shown.code.as_deref(), Some("not_owner"));
@@ -230,7 +242,9 @@ mod tests {
         assert!(!shown_answer(&wrong_status, expected).as_expected);
         let scope = answer(
             403,
-            Some(r#"Bearer realm="staff-directory", error="insufficient_scope", scope="profile:write""#),
+            Some(
+                r#"Bearer realm="staff-directory", error="insufficient_scope", scope="profile:write""#,
+            ),
             "not json",
         );
         let shown = shown_answer(

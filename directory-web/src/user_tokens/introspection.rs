@@ -52,10 +52,7 @@ impl UserTokens {
                 encode(&self.client_id),
                 Some(encode(self.client_secret.expose_secret())),
             )
-            .form(&[
-                ("token", access_token),
-                ("token_type_hint", "access_token"),
-            ])
+            .form(&[("token", access_token), ("token_type_hint", "access_token")])
             .send()
             .await
             .map_err(|e| SignInError::Unavailable(e.to_string()))?;
