@@ -4,28 +4,8 @@
 //! a visitor cannot run the signed-in person's attacks.
 
 use reqwest::Method;
-use serde_json::Value;
 
 use crate::support::*;
-
-/// Every live record as the HR job reads them (all fields, `updated_at` included): a write
-/// anywhere changes it.
-async fn directory(s: &TestStack) -> Vec<Value> {
-    let token = s.hr_token().await;
-    let mut records = Vec::new();
-    for page in 1.. {
-        let listing = s
-            .get_json(&format!("/staff?per_page=100&page={page}"), Some(&token))
-            .await;
-        let items = listing["items"].as_array().unwrap().clone();
-        if items.is_empty() {
-            break;
-        }
-        records.extend(items);
-    }
-    assert!(records.len() > 10, "the demo staff are seeded");
-    records
-}
 
 /// How many `method` requests the API has answered on `route`, from its metrics.
 async fn api_requests(s: &TestStack, route: &str, method: &str) -> f64 {
@@ -93,7 +73,7 @@ fn assert_no_raw_token(html: &str) {
 async fn a_visitor_tries_the_sites_own_token_and_forgeries_and_each_is_refused() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
-    let before = directory(&s).await;
+    let before = all_records(&s).await;
     let mut b = Browser::new(&web);
     let page = b.get("/try-it").await;
     assert_eq!(page.status, 200);
@@ -170,7 +150,7 @@ async fn a_visitor_tries_the_sites_own_token_and_forgeries_and_each_is_refused()
     );
 
     // Nothing changed, and nobody was created.
-    assert_eq!(directory(&s).await, before);
+    assert_eq!(all_records(&s).await, before);
     assert!(
         s.api
             .db
@@ -185,7 +165,7 @@ async fn a_visitor_tries_the_sites_own_token_and_forgeries_and_each_is_refused()
 async fn a_signed_in_persons_token_is_refused_for_others_records_hr_fields_and_the_admin_api() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
-    let before = directory(&s).await;
+    let before = all_records(&s).await;
     let alice = s.staff_id(ALICE.username).await;
     let mut b = signed_in(&web, ALICE).await;
 
@@ -221,7 +201,7 @@ async fn a_signed_in_persons_token_is_refused_for_others_records_hr_fields_and_t
     assert!(r.html.contains(&format!("PATCH /staff/{alice} HTTP/1.1")));
     assert!(r.html.contains("&#34;sub&#34;: &#34;directory-web&#34;"));
 
-    assert_eq!(directory(&s).await, before);
+    assert_eq!(all_records(&s).await, before);
     assert!(
         s.api
             .db
@@ -288,7 +268,7 @@ async fn an_outcome_is_never_stored_and_a_visitor_cannot_run_a_persons_attack() 
 async fn a_try_without_the_csrf_token_or_from_another_site_is_refused_and_sends_nothing() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
-    let before = directory(&s).await;
+    let before = all_records(&s).await;
     let mut b = Browser::new(&web);
     let page = b.get("/try-it").await;
     let csrf = hidden(&page.html, "csrf");
@@ -330,7 +310,7 @@ async fn a_try_without_the_csrf_token_or_from_another_site_is_refused_and_sends_
     assert_eq!(stranger.post("/try-it", &form).await.status, 403);
 
     assert_eq!(api_requests(&s, "/staff/{id}", "PATCH").await, sent);
-    assert_eq!(directory(&s).await, before);
+    assert_eq!(all_records(&s).await, before);
     // With the token, from this site, the same form runs.
     let ok = b
         .send(

@@ -21,6 +21,28 @@ async fn save_screenshot(client: &fantoccini::Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Saves the whole page, not just the window: the window is made as tall as the page for the
+/// screenshot, then set back.
+async fn save_full_page_screenshot(client: &fantoccini::Client, name: &str) {
+    let height = client
+        .execute("return document.documentElement.scrollHeight;", Vec::new())
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let (width, window_height) = {
+        let (_, _, width, height) = client.get_window_rect().await.unwrap();
+        (width as u32, height as u32)
+    };
+    // The window's frame takes some of its height: grow it until the page fits.
+    client
+        .set_window_size(width, height as u32 + 200)
+        .await
+        .unwrap();
+    save_screenshot(client, name).await;
+    client.set_window_size(width, window_height).await.unwrap();
+}
+
 async fn wait_for_path(client: &fantoccini::Client, path: &str) {
     for _ in 0..100 {
         if client.current_url().await.unwrap().path() == path {
@@ -247,6 +269,60 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
             .contains("Edited after the university login.")
     );
 
+    sign_out(&client, &web).await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
+async fn the_three_tokens_and_a_live_attack_in_a_real_browser() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let before = all_records(&s).await;
+    let (_driver, client) = chromium().await;
+
+    client.goto(&web.url("/sign-in")).await.unwrap();
+    type_into(&client, "username", ALICE.username).await;
+    type_into(&client, "password", ALICE.password).await;
+    click(&client, "#sign-in-password button[type=submit]").await;
+    wait_for_path(&client, "/profile").await;
+
+    // How it works, signed in: the three tokens side by side, the whole page.
+    click(&client, ".site-nav a[href='/how-it-works']").await;
+    wait_for_path(&client, "/how-it-works").await;
+    wait_for_text(&client, "live: you, ajohnson").await;
+    save_full_page_screenshot(&client, "how-it-works-signed-in").await;
+
+    // Try it, from the navigation: Alice's token on someone else's record.
+    click(&client, ".site-nav a[href='/try-it']").await;
+    wait_for_path(&client, "/try-it").await;
+    click(&client, "button[value=person-edits-other]").await;
+    wait_for_text(&client, "refused, as expected").await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(
+        (url.path(), url.fragment()),
+        ("/try-it", Some("result")),
+        "the outcome is on the same page, scrolled to"
+    );
+    let source = client.source().await.unwrap();
+    assert!(source.contains("The API answered <code>403</code> with <code>not_owner</code>."));
+    // Tall enough for the whole outcome: the request beside the answer.
+    let (_, _, width, height) = client.get_window_rect().await.unwrap();
+    client.set_window_size(width as u32, 1500).await.unwrap();
+    client
+        .execute(
+            "document.getElementById('result').scrollIntoView();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, "try-it").await;
+    client
+        .set_window_size(width as u32, height as u32)
+        .await
+        .unwrap();
+
+    assert_eq!(all_records(&s).await, before, "trying changed nothing");
     sign_out(&client, &web).await;
     client.close().await.unwrap();
 }
