@@ -1,7 +1,8 @@
 //! The Staff Directory website: the public directory rendered with the site's own token
 //! (OAuth 2.0 `client_credentials`), and members of staff signed in either on the
 //! authorization server's own page (authorization code with PKCE) or, to compare, with the
-//! password grant. It knows the authorization server only through its endpoints, and the API
+//! password grant; and `/try-it`, where the guide's attacks run live against the API and are
+//! refused. It knows the authorization server only through its endpoints, and the API
 //! only through HTTP.
 
 pub mod api_client;
@@ -24,5 +25,6 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod token;
+pub mod try_it;
 pub mod user_tokens;
 pub mod views;

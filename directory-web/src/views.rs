@@ -3,7 +3,10 @@
 
 use askama::Template;
 
+use crate::claims::ClaimRow;
 use crate::history::ChangeLine;
+use crate::try_it::Attack;
+use crate::try_it::shown::{ShownAnswer, ShownRequest};
 
 /// The visitor's account state, for the header of every page.
 #[derive(Debug, Clone, Default)]
@@ -115,19 +118,9 @@ pub struct StaffPage {
     pub updated_display: String,
 }
 
-/// One claim of a decoded token, for the teaching page.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    /// The claim's name (`iss`, `sub`, `scope`…).
-    pub name: String,
-    /// Its value, as JSON text.
-    pub value: String,
-    /// What it means, in a sentence.
-    pub meaning: String,
-}
-
-/// `/how-it-works`: the two grants side by side, with the live, decoded claims of the app's
-/// own token (never the token itself).
+/// `/how-it-works`: the two grants side by side, and the site's, the signed-in person's and
+/// the HR job's tokens compared claim by claim (live and decoded for the two the site holds,
+/// never the tokens themselves; the HR job's as documented).
 #[derive(Template)]
 #[template(path = "how_it_works.html")]
 pub struct HowItWorksPage {
@@ -137,16 +130,59 @@ pub struct HowItWorksPage {
     pub token_used: String,
     /// The visitor\'s account state.
     pub account: Account,
-    /// The claims of the app's own token, if it could be had.
-    pub app_claims: Vec<Claim>,
+    /// The comparison, claim by claim.
+    pub rows: Vec<ClaimRow>,
+    /// What each token may do: the site's, the person's, the HR job's.
+    pub may_do: [&'static str; 3],
     /// Why the app's token could not be shown, if it could not.
     pub app_token_problem: Option<String>,
     /// The authorization server's issuer, for the links to its metadata.
     pub issuer: String,
-    /// The claims of the signed-in member of staff's own token, when someone is signed in.
-    pub user_claims: Vec<Claim>,
+    /// The signed-in member of staff's username (as the authorization server gave it at
+    /// sign-in), when someone is signed in and their token can be shown.
+    pub person: Option<String>,
     /// Which grant the signed-in member of staff signed in with, in a sentence.
     pub signed_in_with: Option<String>,
+}
+
+/// The outcome of one attack on `/try-it`.
+#[derive(Debug, Clone)]
+pub struct TryItResult {
+    /// The attack.
+    pub attack: Attack,
+    /// The request sent.
+    pub request: ShownRequest,
+    /// The API's answer.
+    pub answer: ShownAnswer,
+    /// What was checked afterwards ("Record 4 is still at version "v1": nothing was written.").
+    pub afterwards: String,
+    /// Whether that check found nothing changed.
+    pub unchanged: bool,
+}
+
+/// `/try-it`: the guide's attacks, each a button; after one has run, its request and the API's
+/// answer.
+#[derive(Template)]
+#[template(path = "try_it.html")]
+pub struct TryItPage {
+    /// The page title.
+    pub title: String,
+    /// Which token fetched the data, in words.
+    pub token_used: String,
+    /// The visitor's account state.
+    pub account: Account,
+    /// The forms' CSRF token.
+    pub csrf: String,
+    /// Whether a member of staff is signed in (their attacks are offered).
+    pub signed_in: bool,
+    /// The attacks with the site's own token.
+    pub site_attacks: Vec<Attack>,
+    /// The attacks with the signed-in person's token.
+    pub person_attacks: Vec<Attack>,
+    /// The attack just run, if any.
+    pub result: Option<TryItResult>,
+    /// Why an attack was not run, if it was not.
+    pub refusal: Option<String>,
 }
 
 /// Any error page (404, 500, 503…).

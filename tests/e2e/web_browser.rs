@@ -2,6 +2,8 @@
 //! a member of staff signs in, edits their bio, sees it on the public page and signs out, once
 //! with the password form (the password grant) and once on the university login, the
 //! authorization server's own page (the authorization code grant with PKCE).
+//! Then the teaching pages: how it works signed in (the three tokens compared) and `/try-it`
+//! after an attack, each checked with axe-core for WCAG 2.2 A and AA.
 //! Screenshots of the main pages are saved under `target/screenshots/`.
 //!
 //! It needs `chromium` and `chromium-driver`, which `.ci/run` installs; `cargo test` lists it
@@ -19,6 +21,51 @@ async fn save_screenshot(client: &fantoccini::Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// The WCAG 2.2 A and AA violations axe-core finds on the page the browser shows, as JSON
+/// (`[]` when none).
+async fn wcag_violations(client: &fantoccini::Client) -> String {
+    // WebDriver scripts are not the page's: its CSP (no scripts at all) does not apply.
+    let axe = crate::hardening_web::axe_core_script();
+    client.execute(&axe, Vec::new()).await.unwrap();
+    let violations = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag',
+                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
+                .then(r => done(JSON.stringify(r.violations.map(v => ({
+                    id: v.id,
+                    nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary }))
+                })))))
+                .catch(e => done('axe failed: ' + e));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    violations.as_str().unwrap().to_owned()
+}
+
+/// Saves the whole page, not just the window: the window is made as tall as the page for the
+/// screenshot, then set back.
+async fn save_full_page_screenshot(client: &fantoccini::Client, name: &str) {
+    let height = client
+        .execute("return document.documentElement.scrollHeight;", Vec::new())
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let (width, window_height) = {
+        let (_, _, width, height) = client.get_window_rect().await.unwrap();
+        (width as u32, height as u32)
+    };
+    // The window's frame takes some of its height: grow it until the page fits.
+    client
+        .set_window_size(width, height as u32 + 200)
+        .await
+        .unwrap();
+    save_screenshot(client, name).await;
+    client.set_window_size(width, window_height).await.unwrap();
 }
 
 async fn wait_for_path(client: &fantoccini::Client, path: &str) {
@@ -247,6 +294,71 @@ async fn a_member_of_staff_signs_in_on_the_university_login_in_a_real_browser() 
             .contains("Edited after the university login.")
     );
 
+    sign_out(&client, &web).await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver: .ci/run installs them and runs it with --ignored"]
+async fn the_three_tokens_and_a_live_attack_in_a_real_browser() {
+    let s = TestStack::start().await;
+    let web = s.start_web().await;
+    let before = all_records(&s).await;
+    let (_driver, client) = chromium().await;
+
+    client.goto(&web.url("/sign-in")).await.unwrap();
+    type_into(&client, "username", ALICE.username).await;
+    type_into(&client, "password", ALICE.password).await;
+    click(&client, "#sign-in-password button[type=submit]").await;
+    wait_for_path(&client, "/profile").await;
+
+    // How it works, signed in: the three tokens side by side, the whole page.
+    click(&client, ".site-nav a[href='/how-it-works']").await;
+    wait_for_path(&client, "/how-it-works").await;
+    wait_for_text(&client, "live: you, ajohnson").await;
+    save_full_page_screenshot(&client, "how-it-works-signed-in").await;
+    assert_eq!(
+        wcag_violations(&client).await,
+        "[]",
+        "how it works, signed in"
+    );
+
+    // Try it, from the navigation: Alice's token on someone else's record.
+    click(&client, ".site-nav a[href='/try-it']").await;
+    wait_for_path(&client, "/try-it").await;
+    assert_eq!(wcag_violations(&client).await, "[]", "try it");
+    click(&client, "button[value=person-edits-other]").await;
+    wait_for_text(&client, "refused, as expected").await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(
+        (url.path(), url.fragment()),
+        ("/try-it", Some("result")),
+        "the outcome is on the same page, scrolled to"
+    );
+    let source = client.source().await.unwrap();
+    assert!(source.contains("The API answered <code>403</code> with <code>not_owner</code>."));
+    assert_eq!(
+        wcag_violations(&client).await,
+        "[]",
+        "try it, after an attack"
+    );
+    // Tall enough for the whole outcome: the request beside the answer.
+    let (_, _, width, height) = client.get_window_rect().await.unwrap();
+    client.set_window_size(width as u32, 1500).await.unwrap();
+    client
+        .execute(
+            "document.getElementById('result').scrollIntoView();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, "try-it").await;
+    client
+        .set_window_size(width as u32, height as u32)
+        .await
+        .unwrap();
+
+    assert_eq!(all_records(&s).await, before, "trying changed nothing");
     sign_out(&client, &web).await;
     client.close().await.unwrap();
 }

@@ -6,6 +6,7 @@ pub mod pages;
 pub mod profile;
 pub mod sign_in;
 pub mod sign_out;
+pub mod try_it;
 
 use actix_web::web;
 
@@ -25,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, methods: SignInMethods) {
     cfg.route("/", web::get().to(pages::directory))
         .route("/staff/{id}", web::get().to(pages::staff))
         .route("/how-it-works", web::get().to(pages::how_it_works))
+        .route("/try-it", web::get().to(try_it::try_it))
+        .route("/try-it", web::post().to(try_it::run))
         .route("/sign-in", web::get().to(sign_in::sign_in_form))
         .route("/profile", web::get().to(profile::profile))
         .route("/profile", web::post().to(profile::save_profile))

@@ -1,12 +1,13 @@
 //! The pages: the directory, a member of staff, and how it works. Every one of them fetches
-//! its data with the site's own token and says so.
+//! its data with the site's own token and says so. `with_app_token` and `app_token_note` are
+//! shared with `/try-it`.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 
 use crate::api_client::ApiFailure;
-use crate::claims::decoded_claims;
+use crate::claims::{Holder, comparison, decoded, may_do};
 use crate::error::WebError;
 use crate::extract::MaybeUser;
 use crate::respond::html;
@@ -28,8 +29,9 @@ fn failure(f: ApiFailure) -> WebError {
     }
 }
 
-/// Calls the API with the site's own token, renewing it once if the API refuses it.
-async fn with_app_token<T>(
+/// Calls the API with the site's own token, renewing it once if the API refuses it; a
+/// failure is the error page's.
+pub async fn with_app_token<T>(
     state: &WebState,
     call: impl AsyncFn(SecretString) -> Result<T, ApiFailure>,
 ) -> Result<T, WebError> {
@@ -51,7 +53,8 @@ async fn with_app_token<T>(
     }
 }
 
-fn app_token_note(state: &WebState) -> String {
+/// "Data on this page was fetched with:" the site's own token, in words.
+pub fn app_token_note(state: &WebState) -> String {
     format!(
         "the site's own token (client_credentials grant: client {}, scope directory:read) — not a visitor's",
         state.client_id
@@ -235,42 +238,45 @@ fn human_date(rfc3339: &str) -> String {
     }
 }
 
-/// `GET /how-it-works`: the two grants side by side, with the live claims of the site's own
-/// token, and of the visitor's own when they are signed in. The page renders even when the
-/// visitor's sign-in cannot be checked: without their token, the reason logged.
+/// `GET /how-it-works`: the two grants side by side, and the tokens compared claim by claim:
+/// the site's own (live), the visitor's own when they are signed in (live), and the HR job's
+/// (as documented: the site does not hold it). The live ones are decoded for display only
+/// (RFC 9068 §6). The page renders even when the visitor's sign-in cannot be checked: without
+/// their token, the reason logged.
 pub async fn how_it_works(
     user: Result<MaybeUser, WebError>,
     session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
-    let (user_claims, signed_in_with) = match user {
-        Ok(MaybeUser(Some(user))) => (
-            decoded_claims(&user.token()).unwrap_or_default(),
-            Some(user.grant.sentence().to_owned()),
-        ),
-        Ok(MaybeUser(None)) => (Vec::new(), None),
+    let user = match user {
+        Ok(MaybeUser(user)) => user,
         Err(e) => {
             tracing::warn!(error = %e, "the signed-in user's token could not be checked");
-            (Vec::new(), None)
+            None
         }
     };
-    let (app_claims, app_token_problem) = match state.token.get().await {
-        Ok(token) => match decoded_claims(&token) {
-            Some(claims) => (claims, None),
-            None => (Vec::new(), Some("The site's token could not be decoded.".to_owned())),
+    let person_claims = user.as_ref().and_then(|u| decoded(&u.token()));
+    let (site_claims, app_token_problem) = match state.token.get().await {
+        Ok(token) => match decoded(&token) {
+            Some(claims) => (Some(claims), None),
+            None => (None, Some("The site's token could not be decoded.".to_owned())),
         },
         Err(_) => (
-            Vec::new(),
+            None,
             Some("The authorization server cannot be reached right now, so the site has no token to show.".to_owned()),
         ),
     };
+    // The person's column is labelled with the username the session holds: the one the
+    // authorization server vouched for at sign-in, not the token's decoded `sub`.
+    let person = user.as_ref().filter(|_| person_claims.is_some());
     html(&HowItWorksPage {
         title: "How it works — Staff directory".to_owned(),
         token_used: app_token_note(&state),
-        user_claims,
-        signed_in_with,
+        rows: comparison(site_claims.as_ref(), person_claims.as_ref()),
+        may_do: [Holder::Site, Holder::Person, Holder::HrJob].map(may_do),
+        signed_in_with: person.map(|u| u.grant.sentence().to_owned()),
+        person: person.map(|u| u.username.clone()),
         account: account(&session),
-        app_claims,
         app_token_problem,
         issuer: state.issuer.clone(),
     })

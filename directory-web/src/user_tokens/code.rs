@@ -58,8 +58,8 @@ impl UserTokens {
     }
 
     /// Exchanges `code` with the sign-in's PKCE `verifier` (and the redirect URI it was issued
-    /// for) for the person's tokens. On success, the sign-in (its username is the access
-    /// token's `sub`) and the browser's device token when the authorization server gave one.
+    /// for) for the person's tokens. On success, the sign-in (its username is the one the
+    /// authorization server gives at introspection) and the browser's device token when the authorization server gave one.
     pub async fn exchange_code(
         &self,
         code: &str,
@@ -73,11 +73,13 @@ impl UserTokens {
             .await;
         match response {
             Ok(r) => {
-                // Here the site never saw a username: the token's subject is the person.
-                let username =
-                    crate::claims::token_subject(r.access_token().secret()).ok_or_else(|| {
-                        CodeExchangeError::Unavailable("the access token has no subject".into())
-                    })?;
+                // Here the site never saw a username: the authorization server says whose
+                // token it issued (introspection), rather than the site reading the token's
+                // `sub` (RFC 9068 §6: clients do not inspect access tokens).
+                let username = self
+                    .owner_of(r.access_token().secret())
+                    .await
+                    .map_err(|e| CodeExchangeError::Unavailable(e.to_string()))?;
                 let user = self
                     .signed_in(&username, SignInGrant::AuthorizationCode, &r)
                     .ok_or_else(|| {

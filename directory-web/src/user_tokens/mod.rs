@@ -24,9 +24,11 @@ use crate::session::{SignInGrant, SignedIn};
 use service_kit::clock::Clock;
 
 mod code;
+mod introspection;
 mod refusal;
 
 pub use code::{AuthorizationRequest, CodeExchangeError};
+pub use introspection::Introspected;
 
 use refusal::{Seen, refused, retry_after_secs};
 
@@ -213,14 +215,12 @@ impl UserTokens {
         let seen = *seen.lock().unwrap_or_else(|p| p.into_inner());
         match response {
             Ok(r) => {
-                // The token's subject is the canonical username (sign-in folds case).
-                let claims_sub = crate::claims::token_subject(r.access_token().secret());
+                // The canonical username (sign-in folds case) is the one the authorization
+                // server vouches for at introspection, not one read from the token (RFC 9068
+                // §6), nor the one typed.
+                let canonical = self.owner_of(r.access_token().secret()).await?;
                 let user = self
-                    .signed_in(
-                        claims_sub.as_deref().unwrap_or(username),
-                        SignInGrant::Password,
-                        &r,
-                    )
+                    .signed_in(&canonical, SignInGrant::Password, &r)
                     .ok_or_else(|| {
                         SignInError::Unavailable("no refresh token was issued".into())
                     })?;
@@ -256,39 +256,6 @@ impl UserTokens {
             }),
             Err(e) => Err(RefreshError::Unavailable(e.to_string())),
         }
-    }
-
-    /// Whether the authorization server still considers `user`'s access token active (RFC
-    /// 7662, asked as the client it was issued to). This is what makes a sign-out, a password
-    /// change or a disabled account end a session at once, even when an old cookie is replayed.
-    pub async fn is_active(&self, user: &SignedIn) -> Result<bool, SignInError> {
-        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let response = self
-            .http
-            .post(&self.introspection_url)
-            .headers(crate::outbound::request_id_header())
-            .basic_auth(
-                encode(&self.client_id),
-                Some(encode(self.client_secret.expose_secret())),
-            )
-            .form(&[
-                ("token", user.access_token.as_str()),
-                ("token_type_hint", "access_token"),
-            ])
-            .send()
-            .await
-            .map_err(|e| SignInError::Unavailable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(SignInError::Unavailable(format!(
-                "introspection answered {}",
-                response.status()
-            )));
-        }
-        let answer: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| SignInError::Unavailable(e.to_string()))?;
-        Ok(answer["active"] == true)
     }
 
     /// Revokes one token (RFC 7009 §2.1): a refresh token ends its whole sign-in, an access

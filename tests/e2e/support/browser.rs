@@ -130,6 +130,33 @@ pub fn hidden(html: &str, name: &str) -> String {
         .replace("&#34;", "\"")
 }
 
+/// The inner HTML of the table cell whose id is `id`, up to its `</td>`.
+pub fn cell<'h>(html: &'h str, id: &str) -> &'h str {
+    let marker = format!("id=\"{id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no cell {id} in page"));
+    let start = start + html[start..].find('>').unwrap() + 1;
+    let end = start + html[start..].find("</td>").unwrap();
+    &html[start..end]
+}
+
+/// The value a how-it-works cell shows (`site-sub`, `person-scope`…): the text of its
+/// `<code>`, unescaped, its JSON quotes removed.
+pub fn claim_value(html: &str, id: &str) -> String {
+    let cell = cell(html, id);
+    let value = &cell[cell
+        .find("<code>")
+        .unwrap_or_else(|| panic!("no value in {id}: {cell}"))
+        + "<code>".len()..];
+    let value = &value[..value.find("</code>").unwrap()];
+    value
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .trim_matches('"')
+        .to_owned()
+}
+
 /// A browser signed in on the website as `user`.
 pub async fn signed_in<'a>(web: &'a RunningService, user: TestUser<'_>) -> Browser<'a> {
     let mut b = Browser::new(web);

@@ -13,7 +13,7 @@
 //! - [`jwt`]: a token's header and claims, unverified;
 //! - [`browser`]: a cookie-keeping browser for the website;
 //! - [`code_flow`]: the authorization code flow as a browser goes through it;
-//! - [`records`]: reading a record's `ETag` and patching it;
+//! - [`records`]: every record at once, a record's `ETag`, and patching it;
 //! - [`metrics`]: reading Prometheus text;
 //! - [`logs`]: the services' log lines captured in this process;
 //! - [`poll`]: waiting until something holds;
@@ -46,7 +46,7 @@ pub use assertions::{
     assert_problem, assert_unauthenticated, header, ok_json,
 };
 pub use balancer::RoundRobin;
-pub use browser::{Browser, Page, hidden, signed_in};
+pub use browser::{Browser, Page, cell, claim_value, hidden, signed_in};
 pub use code_flow::{Started, callback_path, start_code_flow};
 pub use database::{TestDb, on_postgres};
 pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
@@ -57,7 +57,7 @@ pub use metrics::{series, text_of, web_app_token_requests};
 pub use poll::{PATIENCE, poll_until, poll_within};
 pub use process::{Process, spawn_api, spawn_auth, spawn_web};
 pub use proxy::CutProxy;
-pub use records::{etag_of, patch};
+pub use records::{all_records, etag_of, patch};
 pub use requests::{
     Auth, access_token, basic, big_form, client_credentials, encode_form, password_grant,
     refresh_grant, token_from,

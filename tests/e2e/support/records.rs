@@ -1,4 +1,5 @@
-//! The API calls that edit a staff record: read its `ETag`, then `PATCH` it.
+//! The API calls that read and edit staff records: every record at once, a record's `ETag`,
+//! and `PATCH`.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -32,4 +33,23 @@ pub async fn patch(
         r = r.header("If-Match", tag);
     }
     r.send().await.unwrap()
+}
+
+/// Every live record as the HR job reads them (all fields, `updated_at` included), in the
+/// directory's order: a write anywhere changes it.
+pub async fn all_records(s: &TestStack) -> Vec<Value> {
+    let token = s.hr_token().await;
+    let mut records = Vec::new();
+    for page in 1.. {
+        let listing = s
+            .get_json(&format!("/staff?per_page=100&page={page}"), Some(&token))
+            .await;
+        let items = listing["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            break;
+        }
+        records.extend(items);
+    }
+    assert!(records.len() > 10, "the demo staff are seeded");
+    records
 }

@@ -11,6 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::history::HistoryEntry;
 use crate::outbound::request_id_header;
 
+mod attempt;
+
+pub use attempt::{Attempt, RawAnswer};
+
 /// A staff record as the API returns it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StaffRecord {
@@ -197,9 +201,27 @@ pub enum Saved {
 impl Api {
     /// The caller's own record and its ETag (`GET /me` with the member of staff's token).
     pub async fn me(&self, token: &SecretString) -> Result<(StaffRecord, String), ApiFailure> {
+        self.versioned(token, "/me").await
+    }
+
+    /// One record and its ETag (`GET /staff/{id}`).
+    pub async fn version(
+        &self,
+        token: &SecretString,
+        id: i64,
+    ) -> Result<(StaffRecord, String), ApiFailure> {
+        self.versioned(token, &format!("/staff/{id}")).await
+    }
+
+    /// The record at `path` and its ETag.
+    async fn versioned(
+        &self,
+        token: &SecretString,
+        path: &str,
+    ) -> Result<(StaffRecord, String), ApiFailure> {
         let response = self
             .http
-            .get(format!("{}/me", self.base))
+            .get(format!("{}{path}", self.base))
             .bearer_auth(token.expose_secret())
             .headers(request_id_header())
             .send()
