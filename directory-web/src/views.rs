@@ -26,6 +26,19 @@ pub struct FieldMessage {
     pub message: String,
 }
 
+impl FieldMessage {
+    /// The field's label, as the form shows it: the error summary links to the field by it.
+    pub fn label(&self) -> &str {
+        match self.field.as_str() {
+            "phone" => "Phone",
+            "office" => "Office",
+            "bio" => "Biography",
+            "research_interests" => "Research interests",
+            other => other,
+        }
+    }
+}
+
 /// One department in the search filter.
 #[derive(Debug, Clone)]
 pub struct DepartmentOption {

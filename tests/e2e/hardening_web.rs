@@ -624,38 +624,12 @@ fn h14_every_text_colour_pair_of_the_stylesheet_meets_wcag_aa_contrast() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// axe-core's script: `AXE_CORE_JS` names it, or it is installed once with npm under `target/`.
-pub fn axe_core_script() -> String {
-    if let Ok(path) = std::env::var("AXE_CORE_JS") {
-        return std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe-core");
-    let script = dir.join("node_modules/axe-core/axe.min.js");
-    if !script.exists() {
-        let status = std::process::Command::new("npm")
-            .args([
-                "install",
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg("axe-core@4")
-            .status()
-            .expect("npm is needed to fetch axe-core (or set AXE_CORE_JS)");
-        assert!(status.success(), "npm install axe-core failed");
-    }
-    std::fs::read_to_string(&script).unwrap()
-}
-
 #[tokio::test]
 #[ignore = "needs chromium, chromium-driver and axe-core (npm, or AXE_CORE_JS): run with --ignored"]
 async fn h14_the_directorys_pages_pass_axe_cores_colour_contrast_rule_in_chromium() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
-    let axe = axe_core_script();
-    let (_driver, client) = crate::web_browser::chromium().await;
+    let (_driver, client) = chromium().await;
     let id = s.staff_id(ALICE.username).await;
     for path in [
         "/".to_owned(),
@@ -665,23 +639,8 @@ async fn h14_the_directorys_pages_pass_axe_cores_colour_contrast_rule_in_chromiu
         "/how-it-works".to_owned(),
     ] {
         client.goto(&web.url(&path)).await.unwrap();
-        // WebDriver scripts are not the page's: its CSP (no scripts at all) does not apply.
-        client.execute(&axe, Vec::new()).await.unwrap();
-        let violations = client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } })
-                    .then(r => done(JSON.stringify(r.violations.map(v => ({
-                        id: v.id,
-                        nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary }))
-                    })))))
-                    .catch(e => done('axe failed: ' + e));",
-                Vec::new(),
-            )
-            .await
-            .unwrap();
-        let violations = violations.as_str().unwrap().to_owned();
-        assert_eq!(violations, "[]", "{path}");
+        let violations = axe_violations(&client, Rules::Only("color-contrast")).await;
+        assert!(violations.is_empty(), "{path}: {violations:#?}");
     }
     client.close().await.unwrap();
 }

@@ -39,6 +39,7 @@ mod ops_shutdown;
 mod own_history;
 mod story;
 mod try_it;
+mod web_accessibility;
 mod web_browser;
 mod web_public;
 mod web_staff;

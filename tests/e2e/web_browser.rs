@@ -9,42 +9,9 @@
 //! It needs `chromium` and `chromium-driver`, which `.ci/run` installs; `cargo test` lists it
 //! as ignored, and `.ci/run` runs it with `--ignored`.
 
-use std::time::Duration;
-
-use fantoccini::{ClientBuilder, Locator};
-use serde_json::json;
+use fantoccini::Locator;
 
 use crate::support::*;
-
-async fn save_screenshot(client: &fantoccini::Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
-/// The WCAG 2.2 A and AA violations axe-core finds on the page the browser shows, as JSON
-/// (`[]` when none).
-async fn wcag_violations(client: &fantoccini::Client) -> String {
-    // WebDriver scripts are not the page's: its CSP (no scripts at all) does not apply.
-    let axe = crate::hardening_web::axe_core_script();
-    client.execute(&axe, Vec::new()).await.unwrap();
-    let violations = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag',
-                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
-                .then(r => done(JSON.stringify(r.violations.map(v => ({
-                    id: v.id,
-                    nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary }))
-                })))))
-                .catch(e => done('axe failed: ' + e));",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    violations.as_str().unwrap().to_owned()
-}
 
 /// Saves the whole page, not just the window: the window is made as tall as the page for the
 /// screenshot, then set back.
@@ -68,58 +35,6 @@ async fn save_full_page_screenshot(client: &fantoccini::Client, name: &str) {
     client.set_window_size(width, window_height).await.unwrap();
 }
 
-async fn wait_for_path(client: &fantoccini::Client, path: &str) {
-    for _ in 0..100 {
-        if client.current_url().await.unwrap().path() == path {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let source = client.source().await.unwrap_or_default();
-    let start = source.find("<main").unwrap_or(0);
-    panic!(
-        "the browser never reached {path}: it is at {}, showing {}",
-        client.current_url().await.unwrap(),
-        &source[start..(start + 1500).min(source.len())]
-    );
-}
-
-/// Waits until the page shows `text` (a form post and its redirect take a moment).
-async fn wait_for_text(client: &fantoccini::Client, text: &str) {
-    for _ in 0..100 {
-        if client.source().await.unwrap_or_default().contains(text) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the page never showed {text:?}: it is at {}",
-        client.current_url().await.unwrap()
-    );
-}
-
-/// Types `text` into the field with the id `id`.
-async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-/// Clicks the element `css` selects.
-async fn click(client: &fantoccini::Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 /// Replaces the bio on the profile page with `bio`, saves, and waits for the confirmation.
 async fn save_bio(client: &fantoccini::Client, bio: &str) {
     let field = client.find(Locator::Id("bio")).await.unwrap();
@@ -140,56 +55,6 @@ async fn sign_out(client: &fantoccini::Client, web: &RunningService) {
     );
     client.goto(&web.url("/profile")).await.unwrap();
     wait_for_path(client, "/sign-in").await;
-}
-
-/// A running chromedriver, killed when dropped.
-pub struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        drop(self.0.kill());
-        drop(self.0.wait());
-    }
-}
-
-/// A chromedriver on a free port and a headless Chromium session through it.
-pub async fn chromium() -> (Driver, fantoccini::Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = Driver(
-        std::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("chromedriver is not installed (apt-get install chromium chromium-driver)"),
-    );
-    let webdriver = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{webdriver}/status")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1100"]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&webdriver)
-        .await
-        .expect("chromedriver did not start a Chromium session");
-    (driver, client)
 }
 
 #[tokio::test]
@@ -317,16 +182,12 @@ async fn the_three_tokens_and_a_live_attack_in_a_real_browser() {
     wait_for_path(&client, "/how-it-works").await;
     wait_for_text(&client, "live: you, ajohnson").await;
     save_full_page_screenshot(&client, "how-it-works-signed-in").await;
-    assert_eq!(
-        wcag_violations(&client).await,
-        "[]",
-        "how it works, signed in"
-    );
+    assert_accessible(&client, "how it works, signed in").await;
 
     // Try it, from the navigation: Alice's token on someone else's record.
     click(&client, ".site-nav a[href='/try-it']").await;
     wait_for_path(&client, "/try-it").await;
-    assert_eq!(wcag_violations(&client).await, "[]", "try it");
+    assert_accessible(&client, "try it").await;
     click(&client, "button[value=person-edits-other]").await;
     wait_for_text(&client, "refused, as expected").await;
     let url = client.current_url().await.unwrap();
@@ -337,11 +198,7 @@ async fn the_three_tokens_and_a_live_attack_in_a_real_browser() {
     );
     let source = client.source().await.unwrap();
     assert!(source.contains("The API answered <code>403</code> with <code>not_owner</code>."));
-    assert_eq!(
-        wcag_violations(&client).await,
-        "[]",
-        "try it, after an attack"
-    );
+    assert_accessible(&client, "try it, after an attack").await;
     // Tall enough for the whole outcome: the request beside the answer.
     let (_, _, width, height) = client.get_window_rect().await.unwrap();
     client.set_window_size(width as u32, 1500).await.unwrap();

@@ -12,6 +12,9 @@
 //! - [`assertions`]: OAuth errors, bearer challenges, problems, no-store headers;
 //! - [`jwt`]: a token's header and claims, unverified;
 //! - [`browser`]: a cookie-keeping browser for the website;
+//! - [`chromium`]: a real browser (headless Chromium through chromedriver) and what the
+//!   browser tests do with it;
+//! - [`axe`]: axe-core's accessibility checks on the page that browser shows;
 //! - [`code_flow`]: the authorization code flow as a browser goes through it;
 //! - [`records`]: every record at once, a record's `ETag`, and patching it;
 //! - [`metrics`]: reading Prometheus text;
@@ -22,8 +25,10 @@
 //! - [`tcp`], [`files`]: raw connections that stall, files for a service to read.
 
 pub mod assertions;
+pub mod axe;
 pub mod balancer;
 pub mod browser;
+pub mod chromium;
 pub mod code_flow;
 pub mod database;
 pub mod deployment;
@@ -45,8 +50,12 @@ pub use assertions::{
     assert_insufficient_scope, assert_invalid_token, assert_no_store, assert_oauth_error,
     assert_problem, assert_unauthenticated, header, ok_json,
 };
+pub use axe::{Rules, assert_accessible, axe_violations};
 pub use balancer::RoundRobin;
 pub use browser::{Browser, Page, cell, claim_value, hidden, signed_in};
+pub use chromium::{
+    chromium, chromium_with, click, save_screenshot, type_into, wait_for_path, wait_for_text,
+};
 pub use code_flow::{Started, callback_path, start_code_flow};
 pub use database::{TestDb, on_postgres};
 pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
