@@ -198,6 +198,7 @@ async fn every_page_signed_in_has_no_wcag_2_2_a_or_aa_violation() {
     sign_in_with_password(&client, &web, ALICE).await;
     for page in &pages {
         check_in_browser(&client, &web, &page.path, page.shows).await;
+        // (The error pages are drawn without the session: their header offers to sign in.)
         assert!(
             client.source().await.unwrap().contains("Sign out") || page.status == 404,
             "{} is shown signed in",
@@ -557,6 +558,8 @@ async fn a_member_of_staff_signs_in_edits_and_signs_out_with_the_keyboard_alone(
 
     skip_to_main_with_keys(&client).await;
     sign_in_with_keys(&client, ALICE).await;
+    // When /profile has its photo upload, it is a step here: `tab_to` the file input, `press`
+    // a file's path into it, `tab_to` its button and `press` Enter.
     edit_bio_with_keys(&client, "Edited with the keyboard alone.").await;
     let record = s
         .api
