@@ -32,10 +32,13 @@ use self::directory::Directory;
 /// The lab's default address, beside the demo's 8080, 8081 and 8082.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8083";
 
-/// What the lab is, said first whenever it starts.
-pub const WARNING: &str = "This is a deliberately naive resource server for teaching: it checks only a token's signature, \
-with the algorithm the token itself names (so \"alg\": \"none\" passes), and never its audience, type, scope, kind or owner. \
-Anyone who can reach it can change its data. Never deploy it.";
+/// What the lab is, printed before anything else whenever it starts.
+pub const WARNING: [&str; 4] = [
+    "!! staff-directory lab: a deliberately naive resource server, for teaching only. Never deploy it. !!",
+    "It checks only a token's signature, with the algorithm the token itself names (so \"alg\": \"none\"",
+    "passes), and never its issuer, audience, type, expiry, scope, kind of token or owner. Anyone who",
+    "can reach it can change its data: its own in-memory copy of the demo staff.",
+];
 
 /// Options of `staff-directory lab`.
 #[derive(Debug, Clone, clap::Args)]
@@ -197,7 +200,9 @@ impl Lab {
 pub async fn run(args: LabArgs) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     println!();
-    println!("{WARNING}");
+    for line in WARNING {
+        println!("{line}");
+    }
     println!();
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;

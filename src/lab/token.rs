@@ -112,7 +112,11 @@ pub async fn check(token: &str, state: &LabState) -> Result<(), ApiError> {
         use jsonwebtoken::errors::ErrorKind;
         invalid(match e.kind() {
             ErrorKind::InvalidSignature => "the token's signature is invalid",
-            ErrorKind::InvalidAlgorithm => "the token's algorithm does not fit the key",
+            // A key works with its own family of algorithms only: an Ed25519 key named by a
+            // header saying HS256 (the "key confusion" attack) is refused here.
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidKeyFormat => {
+                "the token's algorithm does not fit the key"
+            }
             _ => "the token is malformed",
         })
     })?;
