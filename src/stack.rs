@@ -89,16 +89,3 @@ pub async fn web(bind: SocketAddr, api: &str, issuer: &str) -> anyhow::Result<(S
     };
     Ok((base, running))
 }
-
-/// Starts the lab (`staff-directory lab`), trusting the keys of `settings.issuer`: its base
-/// URL, and the server.
-pub async fn lab(settings: crate::lab::Settings) -> anyhow::Result<(String, Running)> {
-    let lab = crate::lab::Lab::build(settings).await?;
-    let base = format!("http://{}", lab.address());
-    let running = Running {
-        name: "lab",
-        handle: lab.handle(),
-        task: tokio::spawn(lab.run_until_stopped()),
-    };
-    Ok((base, running))
-}

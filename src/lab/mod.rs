@@ -43,7 +43,7 @@ pub const WARNING: [&str; 4] = [
 /// Options of `staff-directory lab`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LabArgs {
-    /// Address to listen on: loopback only (127.0.0.0/8 or [::1]); any other is refused.
+    /// Address to listen on: loopback only (127.0.0.0/8 or `[::1]`); any other is refused.
     #[arg(long, env = "LAB_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
 
@@ -206,8 +206,9 @@ pub async fn run(args: LabArgs) -> anyhow::Result<()> {
     println!();
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let (url, running) = crate::stack::lab(Settings::new(args.bind, &args.issuer)).await?;
-    let handle = running.handle();
+    let lab = Lab::build(Settings::new(args.bind, &args.issuer)).await?;
+    let url = format!("http://{}", lab.address());
+    let handle = lab.handle();
     let stopper = tokio::spawn(async move {
         tokio::select! {
             _ = interrupt.recv() => {}
@@ -224,9 +225,9 @@ pub async fn run(args: LabArgs) -> anyhow::Result<()> {
     );
     println!("  the guide     docs/5-attacks-you-can-try.md");
     println!();
-    let result = running.stopped().await;
+    let result = lab.run_until_stopped().await;
     stopper.abort();
-    result?;
+    result.context("the lab failed")?;
     println!("stopped");
     Ok(())
 }
