@@ -106,6 +106,22 @@ async fn runs_beside_the_lab(name: &str, markdown: &str, min_blocks: usize, lab:
     let auth_url = auth.issuer().to_owned();
     let auth_handle = auth.handle();
     tokio::spawn(auth.run_until_stopped());
+    // A second authorization server on the same database (the same keys, the same issuer)
+    // that issues tokens for another API: guide 3's "a real token meant for another API".
+    let mut other =
+        auth_server::config::Settings::new(auth_db.url.clone(), "127.0.0.1:0".parse().unwrap());
+    other.serve.workers = Some(1);
+    other.serve.issuer = Some(auth_url.clone());
+    other.serve.audience = "urn:example:timetable-api".into();
+    let other = auth_server::startup::Application::build_with_clock(
+        other,
+        Arc::new(crate::support::SystemClock),
+    )
+    .await
+    .unwrap();
+    let other_url = format!("http://{}", other.address());
+    let other_handle = other.handle();
+    tokio::spawn(other.run_until_stopped());
     let api = fresh_api(&auth_url, now, |_| {}).await;
     let lab = if lab {
         Some(start_lab(&auth_url, Arc::new(ManualClock::at(now)), |_| {}).await)
@@ -127,10 +143,16 @@ async fn runs_beside_the_lab(name: &str, markdown: &str, min_blocks: usize, lab:
         let commands = commands
             .replace("http://127.0.0.1:8082", &auth_url)
             .replace("http://127.0.0.1:8081", &api.base_url)
-            .replace("http://127.0.0.1:8083", &lab_url);
+            .replace("http://127.0.0.1:8083", &lab_url)
+            .replace("http://127.0.0.1:8084", &other_url);
         script.push_str(&format!("echo '@@block {i}@@'\n{commands}\n"));
     }
-    let (auth_env, api_env, lab_env) = (auth_url.clone(), api.base_url.clone(), lab_url.clone());
+    let (auth_env, api_env, lab_env, other_env) = (
+        auth_url.clone(),
+        api.base_url.clone(),
+        lab_url.clone(),
+        other_url.clone(),
+    );
     let workdir = tempfile::tempdir().unwrap();
     let cwd = workdir.path().to_owned();
     let output = tokio::task::spawn_blocking(move || {
@@ -141,6 +163,7 @@ async fn runs_beside_the_lab(name: &str, markdown: &str, min_blocks: usize, lab:
             .env("AUTH", auth_env)
             .env("API", api_env)
             .env("LAB", lab_env)
+            .env("OTHER_AUTH", other_env)
             .output()
             .expect("bash is needed")
     })
@@ -168,6 +191,7 @@ async fn runs_beside_the_lab(name: &str, markdown: &str, min_blocks: usize, lab:
         }
     }
     drop(auth_handle.stop(false));
+    drop(other_handle.stop(false));
 }
 
 #[tokio::test]
