@@ -50,6 +50,10 @@ pub enum Command {
     DirectoryApi(directory_api::cli::Cli),
     /// Run the website alone: the same arguments as the `directory-web` binary.
     DirectoryWeb(directory_web::cli::Cli),
+    /// Beside a running demo, start the lab: a deliberately naive resource server for
+    /// teaching (it checks only a token's signature) on its own in-memory copy of the
+    /// directory, loopback only. Never deploy it. See docs/5-attacks-you-can-try.md.
+    Lab(crate::lab::LabArgs),
 }
 
 /// Runs the demo until Ctrl-C, or another command.
@@ -59,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::AuthServer(cli)) => return auth_server::cli::run(cli).await,
         Some(Command::DirectoryApi(cli)) => return directory_api::cli::run(cli).await,
         Some(Command::DirectoryWeb(cli)) => return directory_web::cli::run(cli).await,
+        Some(Command::Lab(args)) => return crate::lab::run(args).await,
         Some(Command::HrSync(args)) => {
             let summary = crate::hr_sync::run(&args).await?;
             println!(

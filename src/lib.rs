@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod hr_sync;
+pub mod lab;
 pub mod launcher;
 pub mod seed;
 pub mod stack;

@@ -29,6 +29,7 @@ mod hardening_auth;
 mod hardening_web;
 mod how_it_works;
 mod hr_sync;
+mod lab;
 mod launcher;
 mod ops_abuse;
 mod ops_config;

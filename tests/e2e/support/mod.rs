@@ -2,7 +2,7 @@
 //!
 //! - [`service`]: one in-process handle for any of the three services ([`RunningService`]) and
 //!   the one function that starts each of them — the only place naming their settings and
-//!   start-up;
+//!   start-up — and the lab of the guide (`staff-directory lab`);
 //! - [`stack`]: [`TestStack`], an auth server and an API with fresh databases and the
 //!   design's clients and people, and websites on demand;
 //! - [`database`]: a throwaway database (SQLite file, or PostgreSQL with `TEST_DATABASE_URL`);
@@ -73,7 +73,8 @@ pub use requests::{
 };
 pub use seed::{ALICE, BEN, TestClient, TestUser, demo_auth_database, demo_web_client};
 pub use service::{
-    ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_auth, start_web,
+    ApiDb, Clock, ManualClock, RunningService, SystemClock, start_api, start_auth, start_lab,
+    start_web,
 };
 pub use stack::{TestStack, fresh_api};
 pub use tcp::{Stalled, dead_address, stall_after};

@@ -29,6 +29,8 @@ pub enum ServiceKind {
     Api,
     /// `directory-web`, the website.
     Web,
+    /// `staff-directory lab`, the deliberately naive resource server of the guide.
+    Lab,
 }
 
 /// A service serving inside the test process, on its own port. Stopped when dropped.
@@ -234,6 +236,28 @@ pub async fn start_web(
         app.metrics_address(),
         app.handle(),
         app.run_until_stopped(),
+        clock,
+    )
+}
+
+/// The lab (`staff-directory lab`) trusting `issuer`'s keys, on 127.0.0.1 port 0, its settings
+/// adjusted by `configure`.
+pub async fn start_lab(
+    issuer: &str,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut staff_directory::lab::Settings),
+) -> RunningService {
+    let mut settings = staff_directory::lab::Settings::new("127.0.0.1:0".parse().unwrap(), issuer);
+    configure(&mut settings);
+    let lab = staff_directory::lab::Lab::build_with_clock(settings, clock.clone())
+        .await
+        .unwrap();
+    RunningService::serving(
+        ServiceKind::Lab,
+        lab.address(),
+        None,
+        lab.handle(),
+        lab.run_until_stopped(),
         clock,
     )
 }
