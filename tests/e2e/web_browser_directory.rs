@@ -42,16 +42,15 @@ async fn a_visitor_browses_the_directory_by_the_initial_of_family_names() {
 
     client.goto(&web.url("/")).await.unwrap();
     let bar = client
-        .find(Locator::Css(r#"nav[aria-label="Family names from A to Z"]"#))
+        .find(Locator::Css(
+            r#"nav[aria-label="Family names from A to Z"]"#,
+        ))
         .await
         .unwrap();
     // The letters with nobody are no links: Q, U, X and Y in the demo.
     let links = bar.find_all(Locator::Css("a")).await.unwrap();
     assert_eq!(links.len(), 1 + 22, "All, and the letters with people");
-    let plain = bar
-        .find_all(Locator::Css(".alphabet-empty"))
-        .await
-        .unwrap();
+    let plain = bar.find_all(Locator::Css(".alphabet-empty")).await.unwrap();
     let mut letters = Vec::new();
     for span in plain {
         // The letter, then its hidden "(nobody)" for screen readers.

@@ -34,10 +34,7 @@ const TITLES: [&str; 12] = [
 /// "Ludwig van\u{a0}Beethoven" gives "van\u{a0}Beethoven". The same rule as the migration
 /// that gave existing records their family name (`0004_family_name.sql`).
 pub fn last_word(display_name: &str) -> &str {
-    display_name
-        .rsplit(' ')
-        .next()
-        .unwrap_or(display_name)
+    display_name.rsplit(' ').next().unwrap_or(display_name)
 }
 
 /// One character folded for sorting: compatibility-decomposed (NFKD), accents and other
@@ -119,10 +116,7 @@ impl Initial {
 
     /// The initial of a sort key (its first byte), if that is a letter from A to Z.
     pub fn of_key(key: &str) -> Option<Self> {
-        key.bytes()
-            .next()
-            .filter(u8::is_ascii_lowercase)
-            .map(Self)
+        key.bytes().next().filter(u8::is_ascii_lowercase).map(Self)
     }
 
     /// The letter, upper case.

@@ -152,7 +152,9 @@ impl NewStaff {
             // The display name's own error says it all: an implied family name adds nothing.
             if field == Field::FamilyName
                 && req.family_name.is_none()
-                && errors.iter().any(|e: &FieldError| e.field == "display_name")
+                && errors
+                    .iter()
+                    .any(|e: &FieldError| e.field == "display_name")
             {
                 continue;
             }
@@ -248,7 +250,11 @@ mod tests {
         );
         assert!(changes.iter().all(|c| c.old.is_none()));
         assert_eq!(changes[0].new.as_deref(), Some("bsmith"));
-        assert_eq!(new.get(Field::FamilyName), "Smith", "the last word, by default");
+        assert_eq!(
+            new.get(Field::FamilyName),
+            "Smith",
+            "the last word, by default"
+        );
     }
 
     #[test]

@@ -139,12 +139,13 @@ impl Db {
                     row.try_get("family_name")?,
                 );
                 // Never empty: a key always holds the space after the family name.
-                keyed += sqlx::query("UPDATE staff SET sort_key = $1 WHERE id = $2 AND sort_key = ''")
-                    .bind(sort_key(&family, &display))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                keyed +=
+                    sqlx::query("UPDATE staff SET sort_key = $1 WHERE id = $2 AND sort_key = ''")
+                        .bind(sort_key(&family, &display))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
             }
             tx.commit().await?;
         }

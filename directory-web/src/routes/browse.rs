@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(parse("initial=").unwrap().initial, "");
         for bad in ["JO", "1", "%C3%96", "%20"] {
             assert!(
-                matches!(parse(&format!("initial={bad}")), Err(WebError::BadRequest(_))),
+                matches!(
+                    parse(&format!("initial={bad}")),
+                    Err(WebError::BadRequest(_))
+                ),
                 "{bad}"
             );
         }

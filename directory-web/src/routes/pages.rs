@@ -71,7 +71,13 @@ pub async fn directory(
         with_app_token(&state, async |token| state.api.departments(&token).await),
         with_app_token(&state, async |token| state
             .api
-            .search(&token, &query.q, &query.department, &query.initial, query.page)
+            .search(
+                &token,
+                &query.q,
+                &query.department,
+                &query.initial,
+                query.page
+            )
             .await),
     );
     let (departments, results) = (departments?, results?);
