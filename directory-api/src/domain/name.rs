@@ -37,9 +37,7 @@ pub fn last_word(display_name: &str) -> &str {
     display_name.rsplit(' ').next().unwrap_or(display_name)
 }
 
-/// One character folded for sorting: compatibility-decomposed (NFKD), accents and other
-/// combining marks dropped, lower-cased, and the letters that do not decompose written as
-/// their base letters (ø → o, ß → ss); anything that is not a letter or digit is dropped.
+/// Appends `text` folded for sorting to `out` (see [`fold`]).
 fn fold_into(text: &str, out: &mut String) {
     for c in text.nfkd().filter(|c| !is_combining_mark(*c)) {
         for lower in c.to_lowercase() {
@@ -60,7 +58,10 @@ fn fold_into(text: &str, out: &mut String) {
     }
 }
 
-/// `text` folded for sorting (see [`fold_into`]): "Ó'Brien" → "obrien", "Östberg" → "ostberg".
+/// `text` folded for sorting: compatibility-decomposed (NFKD), accents and other combining
+/// marks dropped, lower-cased, the letters that do not decompose written as their base
+/// letters (ø → o, ß → ss), and anything that is not a letter or digit dropped: "Ó'Brien" →
+/// "obrien", "Östberg" → "ostberg".
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     fold_into(text, &mut out);
