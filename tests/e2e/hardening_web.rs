@@ -625,7 +625,7 @@ fn h14_every_text_colour_pair_of_the_stylesheet_meets_wcag_aa_contrast() {
 }
 
 /// axe-core's script: `AXE_CORE_JS` names it, or it is installed once with npm under `target/`.
-fn axe_core_script() -> String {
+pub(crate) fn axe_core_script() -> String {
     if let Ok(path) = std::env::var("AXE_CORE_JS") {
         return std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     }

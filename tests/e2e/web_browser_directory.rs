@@ -1,6 +1,7 @@
 //! The directory's A–Z bar in a real browser (Debian's headless Chromium, through
 //! chromedriver): a visitor browses by the initial of family names, without JavaScript (the
-//! site sends none). Saves `target/screenshots/a-to-z.png`, the README's screenshot.
+//! site sends none), and axe-core finds nothing against WCAG 2.2 A and AA on the page. Saves
+//! `target/screenshots/a-to-z.png`, the README's screenshot.
 //!
 //! Like `web_browser.rs`, it needs `chromium` and `chromium-driver`: `cargo test` lists it as
 //! ignored, and `.ci/run` runs the ignored tests.
@@ -109,5 +110,32 @@ async fn a_visitor_browses_the_directory_by_the_initial_of_family_names() {
         .unwrap();
     assert!(results.contains("Dr Owen O'Brien"), "{results}");
     save_screenshot(&client, "a-to-z").await;
+
+    // WCAG 2.2 A and AA by axe-core: the bar with a current letter that is a link, and with
+    // one that is not (nobody under Q).
+    let axe = crate::hardening_web::axe_core_script();
+    for path in [
+        "/?q=school&initial=O",
+        "/?department=School+of+Chemistry&initial=Q",
+    ] {
+        client.goto(&web.url(path)).await.unwrap();
+        // WebDriver scripts are not the page's: its CSP (no scripts at all) does not apply.
+        client.execute(&axe, Vec::new()).await.unwrap();
+        let violations = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag',
+                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] } })
+                    .then(r => done(JSON.stringify(r.violations.map(v => ({
+                        id: v.id,
+                        nodes: v.nodes.map(n => ({ target: n.target, summary: n.failureSummary }))
+                    })))))
+                    .catch(e => done('axe failed: ' + e));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(violations.as_str(), Some("[]"), "{path}");
+    }
     client.close().await.unwrap();
 }
