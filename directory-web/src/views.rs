@@ -97,6 +97,26 @@ pub struct DirectoryPage {
     pub prev_link: Option<String>,
     /// Link to the next page, if any (already URL-encoded).
     pub next_link: Option<String>,
+    /// The initial of family names shown ("" for everyone), A to Z.
+    pub initial: String,
+    /// The A–Z bar.
+    pub alphabet: Vec<AlphabetLetter>,
+    /// The same search and department with every letter (already URL-encoded).
+    pub everyone_link: String,
+    /// The first page of these results (already URL-encoded).
+    pub first_page_link: String,
+}
+
+/// One letter of the directory's A–Z bar.
+pub struct AlphabetLetter {
+    /// A to Z.
+    pub letter: char,
+    /// The directory under this letter (already URL-encoded); none when nobody is under it.
+    pub link: Option<String>,
+    /// How many people are under it.
+    pub staff: i64,
+    /// Whether it is the letter shown.
+    pub current: bool,
 }
 
 /// `/staff/{id}`: one member of staff.

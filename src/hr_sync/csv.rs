@@ -1,12 +1,14 @@
 //! Reading the HR export: a CSV file with the header `username,display_name,job_title,
-//! department,email` (any order), every row validated before anything is changed.
+//! department,email` (any order) and optionally `family_name`, every row validated before
+//! anything is changed.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use directory_api::domain::field::Field;
+use directory_api::domain::name::last_word;
 
-/// The columns the file must have, exactly.
+/// The columns the file must have, exactly (besides the optional [`Field::FamilyName`]).
 pub const COLUMNS: [Field; 5] = [
     Field::Username,
     Field::DisplayName,
@@ -22,7 +24,9 @@ pub struct HrRow {
     pub line: u64,
     /// Their login.
     pub username: String,
-    /// The HR-owned fields, in [`COLUMNS`] order after the username.
+    /// The HR-owned fields, in [`COLUMNS`] order after the username, then the family name:
+    /// the file's, or the display name's last word when the file has no `family_name` column
+    /// or leaves the cell empty.
     pub values: Vec<(Field, String)>,
 }
 
@@ -58,8 +62,9 @@ pub fn parse(reader: impl Read) -> Result<Vec<HrRow>, Vec<LineError>> {
     };
     let mut positions = HashMap::new();
     let mut errors = Vec::new();
+    let known = COLUMNS.iter().chain([&Field::FamilyName]);
     for (i, name) in header.iter().enumerate() {
-        match COLUMNS.iter().find(|f| f.name() == name.trim()) {
+        match known.clone().find(|f| f.name() == name.trim()) {
             Some(field) if positions.insert(*field, i).is_some() => errors.push(LineError {
                 line: 1,
                 message: format!("the column {name} appears twice"),
@@ -67,7 +72,7 @@ pub fn parse(reader: impl Read) -> Result<Vec<HrRow>, Vec<LineError>> {
             Some(_) => {}
             None => errors.push(LineError {
                 line: 1,
-                message: format!("unknown column {name:?}; the columns are username, display_name, job_title, department, email"),
+                message: format!("unknown column {name:?}; the columns are username, display_name, job_title, department, email and optionally family_name"),
             }),
         }
     }
@@ -107,11 +112,28 @@ pub fn parse(reader: impl Read) -> Result<Vec<HrRow>, Vec<LineError>> {
         let line = record.position().map_or(0, |p| p.line());
         let mut values = Vec::new();
         let mut username = String::new();
-        for field in COLUMNS {
-            let raw = positions
+        let cell = |field: Field| {
+            positions
                 .get(&field)
                 .and_then(|i| record.get(*i))
-                .unwrap_or("");
+                .unwrap_or("")
+        };
+        let family_name = match cell(Field::FamilyName) {
+            "" => last_word(cell(Field::DisplayName)),
+            given => given,
+        };
+        let raw = COLUMNS
+            .iter()
+            .map(|f| (*f, cell(*f)))
+            .chain([(Field::FamilyName, family_name)]);
+        for (field, raw) in raw {
+            // A family name implied by a bad display name adds nothing to the display name's error.
+            if field == Field::FamilyName
+                && cell(Field::FamilyName).is_empty()
+                && Field::DisplayName.parse(cell(Field::DisplayName)).is_err()
+            {
+                continue;
+            }
             match field.parse(raw) {
                 Ok(v) if field == Field::Username => username = v,
                 Ok(v) => values.push((field, v)),
@@ -168,6 +190,35 @@ mod tests {
         let errors = parse(file.as_bytes()).unwrap_err();
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5, 6], "{errors:?}");
+    }
+
+    #[test]
+    fn the_family_name_is_the_files_or_the_display_names_last_word() {
+        let family = |file: &str| -> Vec<String> {
+            parse(file.as_bytes())
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    r.values
+                        .iter()
+                        .find(|(f, _)| *f == Field::FamilyName)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let without = "username,display_name,job_title,department,email\n\
+                       ajohnson,Dr Alice Johnson,Lecturer,School,a@example.edu\n";
+        assert_eq!(family(without), ["Johnson"]);
+        let with = "username,family_name,display_name,job_title,department,email\n\
+                    ggm,García Márquez,Gabriel García Márquez,Writer,English,g@example.edu\n\
+                    ajohnson,,Dr Alice Johnson,Lecturer,School,a@example.edu\n";
+        assert_eq!(family(with), ["García Márquez", "Johnson"]);
+        let bad = "username,display_name,family_name,job_title,department,email\n\
+                   x,X Person, padded,Lecturer,School,x@example.edu\n";
+        let errors = parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.starts_with("family_name:"), "{errors:?}");
     }
 
     #[test]

@@ -21,7 +21,8 @@ use self::plan::{Action, Plan};
 /// Options of `hr-sync`.
 #[derive(Debug, clap::Args)]
 pub struct HrSyncArgs {
-    /// The HR export: CSV with the header username,display_name,job_title,department,email.
+    /// The HR export: CSV with the header username,display_name,job_title,department,email
+    /// and optionally family_name (else the last word of the display name).
     pub file: PathBuf,
 
     /// Print the plan and change nothing.

@@ -144,6 +144,7 @@ impl Directory {
                 id,
                 username: username.to_owned(),
                 display_name: value(Field::DisplayName),
+                family_name: value(Field::FamilyName),
                 job_title: value(Field::JobTitle),
                 department: value(Field::Department),
                 email: value(Field::Email),

@@ -175,6 +175,7 @@ pub async fn list(
             page,
             per_page,
             total: i64::try_from(total).unwrap_or(i64::MAX),
+            letters: None,
         }))
 }
 

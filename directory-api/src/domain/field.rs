@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 /// Who may change a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
-    /// Human resources (`directory:admin` tokens): name, title, department, email.
+    /// Human resources (`directory:admin` tokens): name, family name, title, department, email.
     Hr,
     /// The member of staff themselves (`profile:write`), and HR.
     Staff,
@@ -21,6 +21,9 @@ pub enum Field {
     Username,
     /// Name as shown, with any title ("Dr Alice Johnson").
     DisplayName,
+    /// The family name the directory is ordered and browsed by ("Johnson"; by default the
+    /// last word of the display name, see [`super::name::last_word`]).
+    FamilyName,
     /// Job title.
     JobTitle,
     /// School or department.
@@ -48,8 +51,9 @@ struct Rule {
 
 impl Field {
     /// The fields that a PATCH may change, in record order.
-    pub const EDITABLE: [Field; 8] = [
+    pub const EDITABLE: [Field; 9] = [
         Field::DisplayName,
+        Field::FamilyName,
         Field::JobTitle,
         Field::Department,
         Field::Email,
@@ -63,6 +67,7 @@ impl Field {
         let (name, owner, max_chars, required, multiline) = match self {
             Field::Username => ("username", Owner::Hr, 64, true, false),
             Field::DisplayName => ("display_name", Owner::Hr, 100, true, false),
+            Field::FamilyName => ("family_name", Owner::Hr, 100, true, false),
             Field::JobTitle => ("job_title", Owner::Hr, 100, true, false),
             Field::Department => ("department", Owner::Hr, 100, true, false),
             Field::Email => ("email", Owner::Hr, 254, true, false),
@@ -229,6 +234,15 @@ mod tests {
             .filter(|f| f.owner() == Owner::Hr)
             .map(|f| f.name())
             .collect();
-        assert_eq!(hr, ["display_name", "job_title", "department", "email"]);
+        assert_eq!(
+            hr,
+            [
+                "display_name",
+                "family_name",
+                "job_title",
+                "department",
+                "email"
+            ]
+        );
     }
 }

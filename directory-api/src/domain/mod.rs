@@ -1,6 +1,7 @@
 //! Staff records as the API understands them: fields that parse, records, patches, searches.
 
 pub mod field;
+pub mod name;
 pub mod patch;
 pub mod search;
 pub mod staff;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::field::{Field, FieldError, Owner};
+use super::name::last_word;
 use super::staff::{FieldChange, StaffRecord};
 
 /// `PATCH /staff/{id}`: the fields to change, as a JSON merge patch (RFC 7396): an absent
@@ -17,6 +18,12 @@ pub struct StaffPatchRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub display_name: Option<Option<String>>,
+    /// New family name (HR only; 1 to 100 characters). When a patch changes the display name
+    /// but not the family name, a family name that was the old display name's last word
+    /// follows to the new one's; one set apart from the display name is kept.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub family_name: Option<Option<String>>,
     /// New job title (HR only; 1 to 100 characters).
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
@@ -66,6 +73,7 @@ impl StaffPatch {
     pub fn parse(req: StaffPatchRequest) -> Result<Self, Vec<FieldError>> {
         let raw = [
             (Field::DisplayName, req.display_name),
+            (Field::FamilyName, req.family_name),
             (Field::JobTitle, req.job_title),
             (Field::Department, req.department),
             (Field::Email, req.email),
@@ -119,7 +127,7 @@ impl StaffPatch {
     pub fn diff(&self, current: &StaffRecord) -> StaffDiff {
         let mut after = current.clone();
         let mut changes = Vec::new();
-        for (field, value) in &self.changes {
+        for (field, value) in &self.followed(current) {
             let old = current.value(*field);
             if old != value {
                 changes.push(FieldChange {
@@ -131,6 +139,32 @@ impl StaffPatch {
             after.set(*field, value.clone());
         }
         StaffDiff { after, changes }
+    }
+}
+
+impl StaffPatch {
+    /// The changes with the family name following a new display name: when the patch sets
+    /// the display name and not the family name, and the family name is the last word of the
+    /// current display name (as it is unless HR set it apart), it becomes the new display
+    /// name's last word, in record order.
+    fn followed(&self, current: &StaffRecord) -> Vec<(Field, String)> {
+        let mut changes = self.changes.clone();
+        let sets = |f: Field| changes.iter().any(|(field, _)| *field == f);
+        if sets(Field::FamilyName) || current.family_name != last_word(&current.display_name) {
+            return changes;
+        }
+        let new_display = changes
+            .iter()
+            .find(|(f, _)| *f == Field::DisplayName)
+            .map(|(_, v)| last_word(v).to_owned());
+        if let Some(family) = new_display {
+            let at = changes
+                .iter()
+                .position(|(f, _)| *f == Field::DisplayName)
+                .map_or(0, |i| i + 1);
+            changes.insert(at, (Field::FamilyName, family));
+        }
+        changes
     }
 }
 
@@ -163,6 +197,7 @@ mod tests {
             id: 7,
             username: "ajohnson".into(),
             display_name: "Dr Alice Johnson".into(),
+            family_name: "Johnson".into(),
             job_title: "Lecturer".into(),
             department: "Physics".into(),
             email: "alice@example.edu".into(),
@@ -236,6 +271,44 @@ mod tests {
         );
         assert_eq!(diff.after().username, "ajohnson");
         assert_eq!(diff.after().id, 7);
+    }
+
+    #[test]
+    fn a_family_name_that_was_the_last_word_follows_a_new_display_name() {
+        let diff = patch(r#"{"display_name": "Dr Alice Johnson-Reid"}"#)
+            .unwrap()
+            .diff(&record());
+        assert_eq!(
+            diff.changes(),
+            [
+                change("display_name", "Dr Alice Johnson", "Dr Alice Johnson-Reid"),
+                change("family_name", "Johnson", "Johnson-Reid"),
+            ]
+        );
+        assert_eq!(diff.after().family_name, "Johnson-Reid");
+    }
+
+    #[test]
+    fn a_family_name_set_apart_is_kept_and_one_given_wins() {
+        let mut apart = record();
+        apart.display_name = "Gabriel García Márquez".into();
+        apart.family_name = "García Márquez".into();
+        let diff = patch(r#"{"display_name": "Prof Gabriel García Márquez"}"#)
+            .unwrap()
+            .diff(&apart);
+        assert_eq!(diff.after().family_name, "García Márquez");
+        assert_eq!(diff.changes().len(), 1);
+        let diff = patch(r#"{"display_name": "Alice Reid", "family_name": "Johnson Reid"}"#)
+            .unwrap()
+            .diff(&record());
+        assert_eq!(diff.after().family_name, "Johnson Reid");
+        let p = patch(r#"{"family_name": "Johnson"}"#).unwrap();
+        assert_eq!(p.hr_owned_fields(), ["family_name"]);
+        assert!(p.diff(&record()).changes().is_empty());
+        assert_eq!(
+            patch(r#"{"family_name": null}"#).unwrap_err()[0].field,
+            "family_name"
+        );
     }
 
     #[test]

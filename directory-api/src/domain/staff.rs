@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::field::{Field, FieldError};
+use super::name::last_word;
 
 /// A staff record as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,6 +17,8 @@ pub struct StaffRecord {
     pub username: String,
     /// Name as shown, with any title.
     pub display_name: String,
+    /// Family name: the directory is ordered and browsed (`initial`) by it.
+    pub family_name: String,
     /// Job title.
     pub job_title: String,
     /// School or department.
@@ -43,6 +46,7 @@ impl StaffRecord {
         match field {
             Field::Username => &self.username,
             Field::DisplayName => &self.display_name,
+            Field::FamilyName => &self.family_name,
             Field::JobTitle => &self.job_title,
             Field::Department => &self.department,
             Field::Email => &self.email,
@@ -58,6 +62,7 @@ impl StaffRecord {
         let slot = match field {
             Field::Username => &mut self.username,
             Field::DisplayName => &mut self.display_name,
+            Field::FamilyName => &mut self.family_name,
             Field::JobTitle => &mut self.job_title,
             Field::Department => &mut self.department,
             Field::Email => &mut self.email,
@@ -84,6 +89,10 @@ pub struct NewStaffRequest {
     /// Name as shown (1 to 100 characters).
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
+    /// Family name (1 to 100 characters); when absent, the last word of the display name.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    pub family_name: Option<String>,
     /// Job title (1 to 100).
     #[schema(min_length = 1, max_length = 100)]
     pub job_title: String,
@@ -118,11 +127,17 @@ pub struct NewStaff {
 }
 
 impl NewStaff {
-    /// Parses every field, reporting every bad one.
+    /// Parses every field, reporting every bad one. Without a family name, the display
+    /// name's last word is the family name.
     pub fn parse(req: &NewStaffRequest) -> Result<Self, Vec<FieldError>> {
-        let raw = [
+        let family_name = req
+            .family_name
+            .as_deref()
+            .unwrap_or_else(|| last_word(&req.display_name));
+        let raw: [(Field, &str); 10] = [
             (Field::Username, &req.username),
             (Field::DisplayName, &req.display_name),
+            (Field::FamilyName, family_name),
             (Field::JobTitle, &req.job_title),
             (Field::Department, &req.department),
             (Field::Email, &req.email),
@@ -134,6 +149,15 @@ impl NewStaff {
         let mut values = BTreeMap::new();
         let mut errors = Vec::new();
         for (field, value) in raw {
+            // The display name's own error says it all: an implied family name adds nothing.
+            if field == Field::FamilyName
+                && req.family_name.is_none()
+                && errors
+                    .iter()
+                    .any(|e: &FieldError| e.field == "display_name")
+            {
+                continue;
+            }
             match field.parse(value) {
                 Ok(v) => {
                     values.insert(field.name(), v);
@@ -217,6 +241,7 @@ mod tests {
             [
                 "username",
                 "display_name",
+                "family_name",
                 "job_title",
                 "department",
                 "email",
@@ -225,6 +250,31 @@ mod tests {
         );
         assert!(changes.iter().all(|c| c.old.is_none()));
         assert_eq!(changes[0].new.as_deref(), Some("bsmith"));
+        assert_eq!(
+            new.get(Field::FamilyName),
+            "Smith",
+            "the last word, by default"
+        );
+    }
+
+    #[test]
+    fn a_family_name_given_is_kept_and_checked() {
+        let with = |family: &str| {
+            let request: NewStaffRequest = serde_json::from_value(serde_json::json!({
+                "username": "ggm", "display_name": "Gabriel García Márquez", "family_name": family,
+                "job_title": "Writer", "department": "English", "email": "ggm@example.edu",
+            }))
+            .unwrap();
+            NewStaff::parse(&request)
+        };
+        assert_eq!(
+            with("García Márquez").unwrap().get(Field::FamilyName),
+            "García Márquez"
+        );
+        let errors = with("").unwrap_err();
+        assert_eq!(errors[0].field, "family_name");
+        assert_eq!(errors[0].message, "must not be empty");
+        assert_eq!(with(&"x".repeat(101)).unwrap_err()[0].field, "family_name");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use super::{search, staff};
     ),
     paths(search::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, search::departments),
     components(schemas(
-        StaffRecord, search::StaffPage, search::Department, NewStaffRequest, StaffPatchRequest,
+        StaffRecord, search::StaffPage, search::Letter, search::Department, NewStaffRequest, StaffPatchRequest,
         HistoryEntry, FieldChange, Problem, FieldError
     )),
     tags((name = "staff", description = "The staff directory"))

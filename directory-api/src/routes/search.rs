@@ -1,4 +1,5 @@
-//! `GET /staff` (search) and `GET /departments`: the directory as a list.
+//! `GET /staff` (search, by initial, with the A–Z's letters when asked) and `GET /departments`:
+//! the directory as a list.
 //!
 //! The query parameters are checked here and the text parsed into [`SearchWords`], so that
 //! the store receives only words that cannot carry query syntax.
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::field::FieldError;
+use crate::domain::name::Initial;
 use crate::domain::search::SearchWords;
 use crate::domain::staff::StaffRecord;
 use crate::error::{ApiError, Problem, Result};
@@ -34,6 +36,13 @@ pub struct SearchParams {
     /// Only this department (exact name, as listed by `/departments`).
     #[param(max_length = 100)]
     department: Option<String>,
+    /// Only people whose family name starts with this letter (A to Z, either case; accents
+    /// ignored: "Östberg" is under O). Empty means no filter.
+    #[param(pattern = "^[A-Za-z]?$")]
+    initial: Option<String>,
+    /// `true`: also say which initials have anybody matching `q` and `department` (the
+    /// response's `letters`, whatever `initial` asks for), for an A–Z bar.
+    letters: Option<bool>,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
@@ -53,6 +62,21 @@ pub struct StaffPage {
     pub per_page: i64,
     /// Records matching in all.
     pub total: i64,
+    /// Only when asked for (`letters=true`): the initials of family names that have anybody
+    /// matching `q` and `department`, A to Z, with how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letters: Option<Vec<Letter>>,
+}
+
+/// An initial of the A–Z and how many people are under it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Letter {
+    /// The letter, A to Z.
+    #[schema(pattern = "^[A-Z]$")]
+    pub letter: String,
+    /// People under it (at least one).
+    #[schema(minimum = 1)]
+    pub staff: i64,
 }
 
 /// A department and how many people it has.
@@ -105,20 +129,35 @@ pub async fn list(
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(bad("per_page", "must be between 1 and 100"));
     }
+    let initial = match params.initial.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(Initial::parse(raw).map_err(|message| bad("initial", message))?),
+    };
     let query = SearchQuery {
         words: SearchWords::parse(&q),
         department,
+        initial,
+        letters: params.letters.unwrap_or(false),
         page,
         per_page,
     };
-    let (rows, total) = state.db.search(&query).await?;
+    let found = state.db.search(&query).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(StaffPage {
-            items: rows.into_iter().map(|r| r.record).collect(),
+            items: found.rows.into_iter().map(|r| r.record).collect(),
             page,
             per_page,
-            total,
+            total: found.total,
+            letters: found.letters.map(|letters| {
+                letters
+                    .into_iter()
+                    .map(|(i, staff)| Letter {
+                        letter: i.letter().to_string(),
+                        staff,
+                    })
+                    .collect()
+            }),
         }))
 }
 

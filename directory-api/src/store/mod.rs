@@ -44,7 +44,8 @@ impl Db {
         })
     }
 
-    /// Applies the backend's migrations.
+    /// Applies the backend's migrations, then gives any record without a sort key its key
+    /// (computed in Rust, so no migration can: see `domain::name`).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -53,7 +54,15 @@ impl Db {
         migrator
             .run(&self.pool)
             .await
-            .context("database migration failed")
+            .context("database migration failed")?;
+        let keyed = self
+            .fill_sort_keys()
+            .await
+            .context("giving existing records their sort keys failed")?;
+        if keyed > 0 {
+            tracing::info!(keyed, "existing records were given their sort keys");
+        }
+        Ok(())
     }
 
     /// Whether the database answers.

@@ -28,7 +28,7 @@ pub fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.job_title, s.department, s.email, s.phone, s.office, \
+pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.family_name, s.job_title, s.department, s.email, s.phone, s.office, \
                        s.bio, s.research_interests, s.version, s.updated_at, s.retired_at";
 
 /// A [`StaffRow`] from a row of [`COLUMNS`], read by sqlx (`try_get`) or by rusqlite (`get`).
@@ -40,6 +40,7 @@ macro_rules! staff_from_row {
                 id: $r.$get("id")?,
                 username: $r.$get("username")?,
                 display_name: $r.$get("display_name")?,
+                family_name: $r.$get("family_name")?,
                 job_title: $r.$get("job_title")?,
                 department: $r.$get("department")?,
                 email: $r.$get("email")?,

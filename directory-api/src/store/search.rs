@@ -5,6 +5,7 @@ use sqlx::Row as _;
 
 use super::row::{COLUMNS, StaffRow, row_to_staff};
 use super::{Backend, Db};
+use crate::domain::name::Initial;
 use crate::domain::search::SearchWords;
 
 /// A search of the live directory.
@@ -14,119 +15,289 @@ pub struct SearchQuery {
     pub words: SearchWords,
     /// Only this department, if given.
     pub department: Option<String>,
+    /// Only family names under this initial, if given.
+    pub initial: Option<Initial>,
+    /// Whether to say which initials have anybody (given the words and department).
+    pub letters: bool,
     /// 1-based page.
     pub page: i64,
     /// Records per page.
     pub per_page: i64,
 }
 
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The page asked for, in directory order.
+    pub rows: Vec<StaffRow>,
+    /// How many match in all.
+    pub total: i64,
+    /// When asked for: the initials that have anybody matching the words and department
+    /// (whatever the initial asked for), in order, with how many.
+    pub letters: Option<Vec<(Initial, i64)>>,
+}
+
+/// How many match, and what the count queries also told.
+struct Counted {
+    total: i64,
+    letters: Option<Vec<(Initial, i64)>>,
+    /// The highest id, when asked for (SQLite with words: see [`Db::search`]).
+    span: Option<i64>,
+}
+
 impl Db {
-    /// One page of the live directory matching `q`, in name order, and how many match in all.
+    /// One page of the live directory matching `q`, in directory order (family name, then
+    /// given names: the stored sort key), and how many match in all.
     ///
     /// On SQLite the full-text match is an `IN (subquery)`, evaluated once into a set (a join
     /// would run the match once per candidate). The page then comes one of two ways, chosen
-    /// from the number of matches: few matches are fetched by id and sorted by name; many
+    /// from the number of matches: few matches are fetched by id and sorted by key; many
     /// (a broad prefix such as `mar`, a quarter of the directory) are found by walking the
-    /// name index in order and probing the set, which stops after one page instead of
+    /// listing index in order and probing the set, which stops after one page instead of
     /// sorting tens of thousands of rows (28 ms → 3.5 ms at 100,000 records).
-    pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<(Vec<StaffRow>, i64)> {
-        // Each statement is assembled from fixed fragments; every value is bound.
-        let from = match (self.backend, q.words.is_empty()) {
-            (_, true) => "staff s WHERE s.retired_at IS NULL",
-            (Backend::Sqlite, false) => {
+    pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<Found> {
+        // Each statement is assembled from fixed fragments; every value is bound, and the
+        // placeholders of each are numbered in their order of appearance.
+        let words = !q.words.is_empty();
+        let from = match (self.backend, words) {
+            (_, false) => "staff s WHERE s.retired_at IS NULL",
+            (Backend::Sqlite, true) => {
                 "staff s WHERE s.retired_at IS NULL AND s.id IN (SELECT rowid FROM staff_fts WHERE staff_fts MATCH $1)"
             }
-            (Backend::Postgres, false) => {
+            (Backend::Postgres, true) => {
                 "staff s WHERE s.retired_at IS NULL AND s.search @@ to_tsquery('simple', $1)"
             }
         };
-        let match_expr = match_expression(self.backend, &q.words);
-        // Placeholders are numbered in order: $1 is the match when there are words.
-        let mut n = if q.words.is_empty() { 0 } else { 1 };
-        let mut next = || {
-            n += 1;
-            n
-        };
-        let department = match &q.department {
-            Some(_) => format!(" AND s.department = ${}", next()),
-            None => String::new(),
-        };
-        let (limit, offset) = (next(), next());
-        let page_sql = format!(
-            "SELECT {COLUMNS} FROM {from}{department} ORDER BY s.display_name, s.id LIMIT ${limit} OFFSET ${offset}"
-        );
-        let count_sql = match (self.backend, q.words.is_empty(), q.department.is_some()) {
-            // The FTS index holds live records only: it can count the matches alone.
-            (Backend::Sqlite, false, false) => {
-                "SELECT COUNT(*) AS n FROM staff_fts WHERE staff_fts MATCH $1".to_owned()
-            }
-            // No words: the head counts kept by the database's triggers.
-            (_, true, false) => {
-                "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM department_counts".to_owned()
-            }
-            (_, true, true) => {
-                "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM department_counts WHERE department = $1"
-                    .to_owned()
-            }
-            _ => format!("SELECT COUNT(*) AS n FROM {from}{department}"),
-        };
-        let bind_filters =
-            |mut query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>| {
-                if !q.words.is_empty() {
-                    query = query.bind(match_expr.clone());
-                }
-                if let Some(d) = &q.department {
-                    query = query.bind(d.clone());
-                }
-                query
-            };
-        let skip = (q.page - 1).saturating_mul(q.per_page);
-        let walk_name_index = self.backend == Backend::Sqlite && !q.words.is_empty();
-        let count_sql = if walk_name_index {
-            // With the highest id: the number of rows a walk of the name index may visit.
-            format!("SELECT ({count_sql}) AS n, (SELECT COALESCE(MAX(id), 0) FROM staff) AS span")
-        } else {
-            count_sql
-        };
-        let counted = bind_filters(sqlx::query(sqlx::AssertSqlSafe(count_sql)))
-            .fetch_one(self.pool())
+        // The filters' values, in placeholder order: the match, the department, the initial.
+        let mut filters = Vec::new();
+        if words {
+            filters.push(match_expression(self.backend, &q.words));
+        }
+        let mut department = String::new();
+        if let Some(d) = &q.department {
+            filters.push(d.clone());
+            department = format!(" AND s.department = ${}", filters.len());
+        }
+        let unlettered = filters.clone();
+        let mut initial = String::new();
+        if let Some(i) = q.initial {
+            filters.extend([i.lowest(), i.beyond()]);
+            let n = filters.len();
+            initial = format!(" AND s.sort_key >= ${} AND s.sort_key < ${n}", n - 1);
+        }
+        let walk_name_index = self.backend == Backend::Sqlite && words;
+        let counted = self
+            .count(
+                q,
+                from,
+                &department,
+                &initial,
+                (&unlettered, &filters),
+                walk_name_index,
+            )
             .await?;
-        let total: i64 = counted.try_get("n")?;
-        let page_sql = if walk_name_index {
-            // A walk visits about (skip + per_page) × span / total index entries to find a
-            // page; fetching and sorting costs about total. Walk when that is cheaper.
-            let span: i64 = counted.try_get("span")?;
+        let skip = (q.page - 1).saturating_mul(q.per_page);
+        let (limit, offset) = (filters.len() + 1, filters.len() + 2);
+        let mut table = "staff s WHERE";
+        let indexed;
+        // A walk visits about (skip + per_page) × span / total index entries to find a page
+        // when the matches are spread over the directory's order; fetching and sorting costs
+        // about total. But the order is by family name, and a search for one (`okafor`) finds
+        // a block of neighbours that a walk reaches only after everyone before them (67,000
+        // entries, 11 ms, where sorting its 4,000 matches takes 1.3 ms). So walk only when
+        // the matches are dense, a sixteenth of the directory or more, and a walk is cheaper.
+        if let Some(span) = counted.span.filter(|_| walk_name_index) {
             let reach = i128::from(skip.saturating_add(q.per_page)) * i128::from(span);
-            if reach < i128::from(total) * i128::from(total) {
+            let total = i128::from(counted.total);
+            if reach < total * total && total * 16 >= i128::from(span) {
                 let index = if q.department.is_some() {
                     "staff_department"
                 } else {
                     "staff_listing"
                 };
-                page_sql.replacen(
-                    "staff s WHERE",
-                    &format!("staff s INDEXED BY {index} WHERE"),
-                    1,
-                )
-            } else {
-                page_sql
+                indexed = format!("staff s INDEXED BY {index} WHERE");
+                table = &indexed;
             }
-        } else {
-            page_sql
-        };
-        let rows = bind_filters(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
+        }
+        let from = from.replacen("staff s WHERE", table, 1);
+        let page_sql = format!(
+            "SELECT {COLUMNS} FROM {from}{department}{initial} ORDER BY s.sort_key, s.id LIMIT ${limit} OFFSET ${offset}"
+        );
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for value in &filters {
+            page = page.bind(value.clone());
+        }
+        let rows = page
             .bind(q.per_page)
             .bind(skip)
             .fetch_all(self.pool())
             .await?;
-        Ok((
-            rows.iter()
+        Ok(Found {
+            rows: rows
+                .iter()
                 .map(row_to_staff)
                 .collect::<anyhow::Result<_>>()?,
+            total: counted.total,
+            letters: counted.letters,
+        })
+    }
+
+    /// How many match `q`, and, when asked, under which initials. Without words, both come
+    /// from the head counts the triggers keep (one small read). With words, the count is the
+    /// full-text index's alone when it can be (SQLite, no department, no initial), else a
+    /// count of the matching records; the initials are counted over the matches only when
+    /// there are at most [`LETTERS_COUNTED_UP_TO`] of them (see there).
+    /// `filters` are the values bound without and with the initial's range.
+    async fn count(
+        &self,
+        q: &SearchQuery,
+        from: &str,
+        department: &str,
+        initial: &str,
+        (unlettered, filters): (&[String], &[String]),
+        with_span: bool,
+    ) -> anyhow::Result<Counted> {
+        let words = !q.words.is_empty();
+        let by_department = if q.department.is_some() {
+            " WHERE department = $1"
+        } else {
+            ""
+        };
+        let head_counts = || {
+            format!(
+                "SELECT letter, CAST(SUM(live) AS BIGINT) AS n FROM initial_counts{by_department} GROUP BY letter"
+            )
+        };
+        if q.letters && !words {
+            let (all, letters) = self.letters(head_counts(), unlettered).await?;
+            let total = match q.initial {
+                Some(wanted) => letters
+                    .iter()
+                    .find(|(i, _)| *i == wanted)
+                    .map_or(0, |(_, n)| *n),
+                None => all,
+            };
+            return Ok(Counted {
+                total,
+                letters: Some(letters),
+                span: None,
+            });
+        }
+        let (sql, binds) = match (words, q.initial) {
+            (false, None) => (
+                format!(
+                    "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM department_counts{by_department}"
+                ),
+                unlettered,
+            ),
+            (false, Some(_)) => (
+                format!(
+                    "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM initial_counts{by_department}{} letter = ${}",
+                    if q.department.is_some() {
+                        " AND"
+                    } else {
+                        " WHERE"
+                    },
+                    unlettered.len() + 1,
+                ),
+                // The initial's lowest key is its letter.
+                &filters[..=unlettered.len()],
+            ),
+            // The FTS index holds live records only: it can count the matches alone.
+            (true, None) if self.backend == Backend::Sqlite && q.department.is_none() => (
+                "SELECT COUNT(*) AS n FROM staff_fts WHERE staff_fts MATCH $1".to_owned(),
+                unlettered,
+            ),
+            (true, _) => (
+                format!("SELECT COUNT(*) AS n FROM {from}{department}{initial}"),
+                filters,
+            ),
+        };
+        let sql = if with_span {
+            // With the highest id: the number of rows a walk of the listing index may visit.
+            format!("SELECT ({sql}) AS n, (SELECT COALESCE(MAX(id), 0) FROM staff) AS span")
+        } else {
+            sql
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value.clone());
+        }
+        let row = query.fetch_one(self.pool()).await?;
+        let total: i64 = row.try_get("n")?;
+        let span = if with_span {
+            Some(row.try_get("span")?)
+        } else {
+            None
+        };
+        if !q.letters {
+            return Ok(Counted {
+                total,
+                letters: None,
+                span,
+            });
+        }
+        // Words: the matches whatever the initial, to decide how to find their initials.
+        let matching = if q.initial.is_some() {
+            let sql = format!("SELECT COUNT(*) AS n FROM {from}{department}");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for value in unlettered {
+                query = query.bind(value.clone());
+            }
+            query.fetch_one(self.pool()).await?.try_get("n")?
+        } else {
+            total
+        };
+        let sql = if matching <= LETTERS_COUNTED_UP_TO {
+            format!(
+                "SELECT substr(s.sort_key, 1, 1) AS letter, COUNT(*) AS n FROM {from}{department} \
+                 GROUP BY substr(s.sort_key, 1, 1)"
+            )
+        } else {
+            head_counts()
+        };
+        let binds: Vec<String> = if matching <= LETTERS_COUNTED_UP_TO {
+            unlettered.to_vec()
+        } else {
+            q.department.iter().cloned().collect()
+        };
+        let (_, letters) = self.letters(sql, &binds).await?;
+        Ok(Counted {
             total,
-        ))
+            letters: Some(letters),
+            span,
+        })
+    }
+
+    /// The initials of a `letter, n` statement, A to Z with at least one person, and the
+    /// count of every row (initials or not).
+    async fn letters(
+        &self,
+        sql: String,
+        binds: &[String],
+    ) -> anyhow::Result<(i64, Vec<(Initial, i64)>)> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value.clone());
+        }
+        let (mut all, mut letters) = (0, Vec::new());
+        for row in query.fetch_all(self.pool()).await? {
+            let (letter, n): (String, i64) = (row.try_get("letter")?, row.try_get("n")?);
+            all += n;
+            if let Some(i) = Initial::of_key(&letter).filter(|_| n > 0) {
+                letters.push((i, n));
+            }
+        }
+        letters.sort_unstable();
+        Ok((all, letters))
     }
 }
+
+/// The most matches of a search whose initials are counted one by one. Counting them costs
+/// a read of every matching record (on SQLite, 2 ms per 4,000), more than the page itself
+/// for a broad search; beyond this many, the letters are those of the department (or of the
+/// whole directory), under each of which a search that broad almost always finds somebody.
+pub const LETTERS_COUNTED_UP_TO: i64 = 2_000;
 
 /// The full-text match expression of `words` in `backend`'s dialect: every word must match,
 /// words of three letters or more as prefixes, shorter ones whole (a one- or two-letter prefix

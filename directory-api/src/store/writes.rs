@@ -8,6 +8,7 @@ use super::row::{COLUMNS, StaffRow, row_to_staff};
 use super::staff::{Actor, UsernameTaken, Written};
 use super::{Backend, Db, is_unique_violation};
 use crate::domain::field::Field;
+use crate::domain::name::sort_key;
 use crate::domain::patch::StaffDiff;
 use crate::domain::staff::{FieldChange, NewStaff};
 use crate::domain::time::rfc3339;
@@ -77,11 +78,17 @@ impl Db {
         }
         let value = |field: Field| diff.after().value(field).to_owned();
         let updated = sqlx::query(
-            "UPDATE staff SET display_name = $1, job_title = $2, department = $3, email = $4, phone = $5, \
-             office = $6, bio = $7, research_interests = $8, version = version + 1, updated_at = $9 \
-             WHERE id = $10 AND version = $11 AND retired_at IS NULL",
+            "UPDATE staff SET display_name = $1, family_name = $2, sort_key = $3, job_title = $4, \
+             department = $5, email = $6, phone = $7, office = $8, bio = $9, research_interests = $10, \
+             version = version + 1, updated_at = $11 \
+             WHERE id = $12 AND version = $13 AND retired_at IS NULL",
         )
         .bind(value(Field::DisplayName))
+        .bind(value(Field::FamilyName))
+        .bind(sort_key(
+            diff.after().value(Field::FamilyName),
+            diff.after().value(Field::DisplayName),
+        ))
         .bind(value(Field::JobTitle))
         .bind(value(Field::Department))
         .bind(value(Field::Email))
@@ -107,6 +114,41 @@ impl Db {
             .context("the record vanished mid-update")?;
         tx.commit().await?;
         Ok(Written::Done(Box::new(staff)))
+    }
+
+    /// Gives every record without a sort key its key (the records from before migration
+    /// 0004, which added the key; none after the first start since), a thousand per
+    /// transaction. Several instances starting at once compute the same keys, and a record
+    /// already keyed is left alone. Returns how many were keyed.
+    pub(super) async fn fill_sort_keys(&self) -> anyhow::Result<u64> {
+        let mut keyed = 0;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, display_name, family_name FROM staff WHERE sort_key = '' ORDER BY id LIMIT 1000",
+            )
+            .fetch_all(self.pool())
+            .await?;
+            if rows.is_empty() {
+                return Ok(keyed);
+            }
+            let mut tx = self.write_transaction().await?;
+            for row in &rows {
+                let (id, display, family): (i64, String, String) = (
+                    row.try_get("id")?,
+                    row.try_get("display_name")?,
+                    row.try_get("family_name")?,
+                );
+                // Never empty: a key always holds the space after the family name.
+                keyed +=
+                    sqlx::query("UPDATE staff SET sort_key = $1 WHERE id = $2 AND sort_key = ''")
+                        .bind(sort_key(&family, &display))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+            }
+            tx.commit().await?;
+        }
     }
 
     /// Retires a live record (it leaves the directory; it and its history are kept), if at
@@ -173,12 +215,17 @@ async fn insert_staff(
         return Ok(Err(UsernameTaken));
     }
     let inserted = sqlx::query(
-        "INSERT INTO staff (username, display_name, job_title, department, email, phone, office, bio, \
-         research_interests, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING id",
+        "INSERT INTO staff (username, display_name, family_name, sort_key, job_title, department, email, \
+         phone, office, bio, research_interests, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
     )
     .bind(new.get(Field::Username).to_owned())
     .bind(new.get(Field::DisplayName).to_owned())
+    .bind(new.get(Field::FamilyName).to_owned())
+    .bind(sort_key(
+        new.get(Field::FamilyName),
+        new.get(Field::DisplayName),
+    ))
     .bind(new.get(Field::JobTitle).to_owned())
     .bind(new.get(Field::Department).to_owned())
     .bind(new.get(Field::Email).to_owned())

@@ -53,6 +53,19 @@ pub struct StaffPage {
     pub per_page: i64,
     /// Matches in all.
     pub total: i64,
+    /// The initials that have anybody matching the search and department (asked for with
+    /// `letters=true`), A to Z.
+    #[serde(default)]
+    pub letters: Vec<Letter>,
+}
+
+/// An initial of the A–Z bar with how many people are under it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Letter {
+    /// The letter, A to Z.
+    pub letter: String,
+    /// People under it.
+    pub staff: i64,
 }
 
 /// A department with its head count.
@@ -149,17 +162,21 @@ impl Api {
         }
     }
 
-    /// A page of the directory.
+    /// A page of the directory (of one initial of family names, unless `initial` is empty),
+    /// with the initials that have anybody.
     pub async fn search(
         &self,
         token: &SecretString,
         q: &str,
         department: &str,
+        initial: &str,
         page: i64,
     ) -> Result<StaffPage, ApiFailure> {
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("q", q)
             .append_pair("department", department)
+            .append_pair("initial", initial)
+            .append_pair("letters", "true")
             .append_pair("page", &page.to_string())
             .append_pair("per_page", "24")
             .finish();

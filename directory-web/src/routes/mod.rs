@@ -1,6 +1,7 @@
 //! The pages and endpoints of the website.
 
 pub mod assets;
+pub mod browse;
 pub mod code_flow;
 pub mod pages;
 pub mod profile;

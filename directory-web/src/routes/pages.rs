@@ -11,6 +11,7 @@ use crate::claims::{Holder, comparison, decoded, may_do};
 use crate::error::WebError;
 use crate::extract::MaybeUser;
 use crate::respond::html;
+use crate::routes::browse::DirectoryQuery;
 use crate::session::account;
 use crate::state::WebState;
 use crate::views::{DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary};
@@ -61,69 +62,25 @@ pub fn app_token_note(state: &WebState) -> String {
     )
 }
 
-/// The directory's query parameters; unknown ones (campaign tags…) are ignored.
-struct DirectoryQuery {
-    q: String,
-    department: String,
-    page: i64,
-}
-
-fn directory_query(req: &HttpRequest) -> Result<DirectoryQuery, WebError> {
-    let mut query = DirectoryQuery {
-        q: String::new(),
-        department: String::new(),
-        page: 1,
-    };
-    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match name.as_ref() {
-            "q" => query.q = value.trim().to_owned(),
-            "department" => query.department = value.into_owned(),
-            "page" => {
-                query.page = value
-                    .parse()
-                    .ok()
-                    .filter(|p| (1..=100_000).contains(p))
-                    .ok_or_else(|| {
-                        WebError::BadRequest(
-                            "The page number must be a whole number from 1.".into(),
-                        )
-                    })?;
-            }
-            _ => {}
-        }
-    }
-    if query.q.chars().count() > 200 {
-        return Err(WebError::BadRequest(
-            "The search text may be at most 200 characters long.".into(),
-        ));
-    }
-    Ok(query)
-}
-
-fn directory_link(q: &str, department: &str, page: i64) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        query.append_pair("q", q);
-    }
-    if !department.is_empty() {
-        query.append_pair("department", department);
-    }
-    query.append_pair("page", &page.to_string());
-    format!("/?{}", query.finish())
-}
-
-/// `GET /`: the directory, with search, department filter and pagination.
+/// `GET /`: the directory, with search, department filter, the A–Z of family names and
+/// pagination.
 pub async fn directory(
     req: HttpRequest,
     session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
-    let query = directory_query(&req)?;
+    let query = DirectoryQuery::parse(&req)?;
     let (departments, results) = tokio::join!(
         with_app_token(&state, async |token| state.api.departments(&token).await),
         with_app_token(&state, async |token| state
             .api
-            .search(&token, &query.q, &query.department, query.page)
+            .search(
+                &token,
+                &query.q,
+                &query.department,
+                &query.initial,
+                query.page
+            )
             .await),
     );
     let (departments, results) = (departments?, results?);
@@ -160,12 +117,14 @@ pub async fn directory(
         total: results.total,
         page: query.page,
         pages,
-        prev_link: (query.page > 1)
-            .then(|| directory_link(&query.q, &query.department, query.page - 1)),
-        next_link: (query.page < pages)
-            .then(|| directory_link(&query.q, &query.department, query.page + 1)),
+        prev_link: (query.page > 1).then(|| query.page_link(query.page - 1)),
+        next_link: (query.page < pages).then(|| query.page_link(query.page + 1)),
+        alphabet: query.alphabet(&results.letters),
+        everyone_link: query.link("", None),
+        first_page_link: query.link(&query.initial, None),
         q: query.q,
         department: query.department,
+        initial: query.initial,
     };
     html(&page)
 }

@@ -100,7 +100,7 @@ async fn target_of(
         (Target::OwnOrFirst, Some(own)) => own,
         _ => {
             let listed = with_app_token(state, async |token| {
-                state.api.search(&token, "", "", 1).await
+                state.api.search(&token, "", "", "", 1).await
             })
             .await?;
             listed
@@ -158,7 +158,7 @@ async fn afterwards(
         }
         None => {
             let found = with_app_token(state, async |token| {
-                state.api.search(&token, INTRUDER, "", 1).await
+                state.api.search(&token, INTRUDER, "", "", 1).await
             })
             .await?;
             if found.total == 0 {
