@@ -48,6 +48,8 @@ fn pages_to_browse(staff_id: i64) -> Vec<Shown<'static>> {
         ),
         shown("/?q=zzzzqx", 200, "No one matches"),
         shown("/?page=2", 200, "Page 2 of"),
+        shown("/?initial=J", 200, "Johnson"),
+        shown("/?initial=Q", 200, "No one matches"),
         shown(format!("/staff/{staff_id}"), 200, "Dr Alice Johnson"),
         shown("/how-it-works", 200, "How it works: two kinds of token"),
         shown("/try-it", 200, "Try it: the attacks, live"),
