@@ -35,6 +35,7 @@ mod ops_faults;
 mod ops_observability;
 mod ops_scale_out;
 mod ops_shutdown;
+mod photos_api;
 mod story;
 mod web_browser;
 mod web_public;

@@ -13,6 +13,7 @@
 //! - [`jwt`]: a token's header and claims, unverified;
 //! - [`browser`]: a cookie-keeping browser for the website;
 //! - [`code_flow`]: the authorization code flow as a browser goes through it;
+//! - [`images`]: image files for the photo tests, real and hostile;
 //! - [`records`]: reading a record's `ETag` and patching it;
 //! - [`metrics`]: reading Prometheus text;
 //! - [`logs`]: the services' log lines captured in this process;
@@ -28,6 +29,7 @@ pub mod code_flow;
 pub mod database;
 pub mod deployment;
 pub mod files;
+pub mod images;
 pub mod jwt;
 pub mod logs;
 pub mod metrics;
