@@ -15,6 +15,7 @@ pub mod extract;
 pub mod headers;
 pub mod metrics;
 pub mod outbound;
+pub mod photo_cache;
 pub mod renewal;
 pub mod respond;
 pub mod revocation;

@@ -127,6 +127,7 @@ impl Application {
             sign_in_methods: settings.serve.sign_in_methods,
             clock: clock.clone(),
             metrics,
+            photos: crate::photo_cache::PhotoCache::default(),
         });
         let methods = settings.serve.sign_in_methods;
         let http = listeners.serve(state, move || {

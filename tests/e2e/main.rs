@@ -36,6 +36,7 @@ mod ops_observability;
 mod ops_scale_out;
 mod ops_shutdown;
 mod photos_api;
+mod photos_web;
 mod story;
 mod web_browser;
 mod web_public;

@@ -12,7 +12,9 @@ use crate::extract::MaybeUser;
 use crate::respond::html;
 use crate::session::account;
 use crate::state::WebState;
-use crate::views::{DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary};
+use crate::views::{
+    DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary, initials,
+};
 
 /// Records per directory page (the API is asked for as many).
 const PER_PAGE: i64 = 24;
@@ -29,7 +31,7 @@ fn failure(f: ApiFailure) -> WebError {
 }
 
 /// Calls the API with the site's own token, renewing it once if the API refuses it.
-async fn with_app_token<T>(
+pub(super) async fn with_app_token<T>(
     state: &WebState,
     call: impl AsyncFn(SecretString) -> Result<T, ApiFailure>,
 ) -> Result<T, WebError> {
@@ -146,6 +148,8 @@ pub async fn directory(
             .into_iter()
             .map(|r| StaffSummary {
                 id: r.id,
+                has_photo: r.has_photo,
+                initials: initials(&r.display_name),
                 display_name: r.display_name,
                 job_title: r.job_title,
                 department: r.department,
@@ -183,6 +187,9 @@ pub async fn staff(
         title: format!("{} — Staff directory", record.display_name),
         token_used: app_token_note(&state),
         account: account(&session),
+        id: record.id,
+        has_photo: record.has_photo,
+        initials: initials(&record.display_name),
         bio_paragraphs: record
             .bio
             .split('\n')

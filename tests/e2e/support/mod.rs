@@ -48,7 +48,7 @@ pub use assertions::{
     assert_problem, assert_unauthenticated, header, ok_json,
 };
 pub use balancer::RoundRobin;
-pub use browser::{Browser, Page, hidden, signed_in};
+pub use browser::{Browser, Page, Part, hidden, multipart, signed_in};
 pub use code_flow::{Started, callback_path, start_code_flow};
 pub use database::{TestDb, on_postgres};
 pub use deployment::{Deployment, FastTime, auth_instance, fresh_connections};
