@@ -137,7 +137,11 @@ pub fn initials(name: &str) -> String {
         [only] => vec![first_letter(only)],
         [first, .., last] => vec![first_letter(first), first_letter(last)],
     };
-    letters.into_iter().flatten().flat_map(char::to_uppercase).collect()
+    letters
+        .into_iter()
+        .flatten()
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// One claim of a decoded token, for the teaching page.

@@ -1,6 +1,6 @@
 //! The directory API's rows, over a directory of many records (100,000 by default): its
 //! trivial endpoint (the baseline), reads by id, searches, and photos (uploads and reads:
-//! [`super::photos`]), measured in the same run.
+//! `super::photos`), measured in the same run.
 
 use super::Target;
 use super::load::{Measured, Row, cycling, measure_closed_loop, percent, verdict};

@@ -38,9 +38,7 @@ async fn get_photo(s: &TestStack, path: &str, token: &str, etag: Option<&str>) -
 
 async fn history(s: &TestStack, id: i64) -> Vec<Value> {
     let hr = s.hr_token().await;
-    let entries = s
-        .get_json(&format!("/staff/{id}/history"), Some(&hr))
-        .await;
+    let entries = s.get_json(&format!("/staff/{id}/history"), Some(&hr)).await;
     entries.as_array().unwrap().clone()
 }
 
@@ -59,26 +57,40 @@ async fn p01_an_owner_uploads_a_photo_stored_fitted_and_served_with_its_etag() {
     let id = s.staff_id(ALICE.username).await;
     assert!(!has_photo(&s, id).await);
     let before = s.api(Method::GET, &format!("/staff/{id}"), Some(&reader));
-    let record_etag = header(&before.send().await.unwrap(), "etag").unwrap().to_owned();
+    let record_etag = header(&before.send().await.unwrap(), "etag")
+        .unwrap()
+        .to_owned();
 
     let r = put_photo(&s, id, Some(&alice), "image/jpeg", jpeg(1200, 800)).await;
     assert_eq!(r.status(), 201);
     let location = format!("/staff/{id}/photo");
     assert_eq!(header(&r, "location"), Some(location.as_str()));
     assert_eq!(header(&r, "cache-control"), Some("no-store"));
-    assert!(header(&r, "etag").is_none(), "what was stored is not what was sent");
+    assert!(
+        header(&r, "etag").is_none(),
+        "what was stored is not what was sent"
+    );
     let stored: Value = r.json().await.unwrap();
     assert_eq!(stored["content_type"], "image/jpeg");
-    assert_eq!((stored["width"].as_u64(), stored["height"].as_u64()), (Some(512), Some(341)));
     assert_eq!(
-        (stored["thumbnail_width"].as_u64(), stored["thumbnail_height"].as_u64()),
+        (stored["width"].as_u64(), stored["height"].as_u64()),
+        (Some(512), Some(341))
+    );
+    assert_eq!(
+        (
+            stored["thumbnail_width"].as_u64(),
+            stored["thumbnail_height"].as_u64()
+        ),
         (Some(96), Some(64))
     );
 
     // The record says so, at a new version.
     assert!(has_photo(&s, id).await);
     let after = s.api(Method::GET, &format!("/staff/{id}"), Some(&reader));
-    assert_ne!(header(&after.send().await.unwrap(), "etag").unwrap(), record_etag);
+    assert_ne!(
+        header(&after.send().await.unwrap(), "etag").unwrap(),
+        record_etag
+    );
 
     let r = get_photo(&s, &location, &reader, None).await;
     assert_eq!(r.status(), 200);
@@ -87,7 +99,10 @@ async fn p01_an_owner_uploads_a_photo_stored_fitted_and_served_with_its_etag() {
     assert_eq!(header(&r, "x-content-type-options"), Some("nosniff"));
     let etag = header(&r, "etag").unwrap().to_owned();
     assert_eq!(etag, stored["etag"].as_str().unwrap());
-    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong: {etag}");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong: {etag}"
+    );
     let bytes = r.bytes().await.unwrap();
     assert_eq!(images::dimensions(&bytes), (512, 341));
     assert_eq!(bytes.len() as u64, stored["bytes"].as_u64().unwrap());
@@ -100,7 +115,11 @@ async fn p01_an_owner_uploads_a_photo_stored_fitted_and_served_with_its_etag() {
     assert!(r.bytes().await.unwrap().is_empty());
     let r = get_photo(&s, &location, &reader, Some("\"something-else\"")).await;
     assert_eq!(r.status(), 200);
-    let head = s.api(Method::HEAD, &location, Some(&reader)).send().await.unwrap();
+    let head = s
+        .api(Method::HEAD, &location, Some(&reader))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.status(), 200);
     assert_eq!(header(&head, "etag"), Some(etag.as_str()));
 
@@ -119,7 +138,11 @@ async fn p01_an_owner_uploads_a_photo_stored_fitted_and_served_with_its_etag() {
     let r = get_photo(&s, &location, &reader, Some(&etag)).await;
     assert_eq!(r.status(), 200);
     assert_ne!(header(&r, "etag").unwrap(), etag);
-    assert_eq!(images::dimensions(&r.bytes().await.unwrap()), (300, 400), "small: kept");
+    assert_eq!(
+        images::dimensions(&r.bytes().await.unwrap()),
+        (300, 400),
+        "small: kept"
+    );
 }
 
 #[tokio::test]
@@ -135,10 +158,18 @@ async fn p02_jpeg_png_and_webp_are_told_by_content_whatever_the_declared_type() 
         ("image/gif", png(20, 20), (20, 20)),
     ] {
         let r = put_photo(&s, id, Some(&hr), declared, body).await;
-        assert!(r.status() == 200 || r.status() == 201, "{declared}: {}", r.status());
+        assert!(
+            r.status() == 200 || r.status() == 201,
+            "{declared}: {}",
+            r.status()
+        );
         let r = get_photo(&s, &format!("/staff/{id}/photo"), &reader, None).await;
         assert_eq!(header(&r, "content-type"), Some("image/jpeg"), "{declared}");
-        assert_eq!(images::dimensions(&r.bytes().await.unwrap()), size, "{declared}");
+        assert_eq!(
+            images::dimensions(&r.bytes().await.unwrap()),
+            size,
+            "{declared}"
+        );
     }
 }
 
@@ -151,15 +182,26 @@ async fn p03_exif_comments_and_everything_but_pixels_are_gone_from_the_stored_ph
     let upload = images::jpeg_with_exif(800, 600);
     assert!(jpeg_markers(&upload).contains(&0xE1), "the upload has APP1");
     assert!(jpeg_markers(&upload).contains(&0xFE), "and a comment");
-    let contains = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+    let contains =
+        |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
     assert!(contains(&upload, EXIF_SECRET));
 
     let r = put_photo(&s, id, Some(&alice), "image/jpeg", upload).await;
     assert_eq!(r.status(), 201);
-    for path in [format!("/staff/{id}/photo"), format!("/staff/{id}/photo/thumbnail")] {
-        let stored = get_photo(&s, &path, &reader, None).await.bytes().await.unwrap();
+    for path in [
+        format!("/staff/{id}/photo"),
+        format!("/staff/{id}/photo/thumbnail"),
+    ] {
+        let stored = get_photo(&s, &path, &reader, None)
+            .await
+            .bytes()
+            .await
+            .unwrap();
         let markers = jpeg_markers(&stored);
-        assert!(!markers.contains(&0xE1), "no APP1 (EXIF, XMP) in {path}: {markers:x?}");
+        assert!(
+            !markers.contains(&0xE1),
+            "no APP1 (EXIF, XMP) in {path}: {markers:x?}"
+        );
         assert!(!markers.contains(&0xFE), "no comment in {path}");
         assert!(!markers.contains(&0xE2), "no APP2 (ICC) in {path}");
         for secret in [EXIF_SECRET, COMMENT_SECRET, "Exif", "SecretCam"] {
@@ -167,7 +209,10 @@ async fn p03_exif_comments_and_everything_but_pixels_are_gone_from_the_stored_ph
         }
     }
     let stored = get_photo(&s, &format!("/staff/{id}/photo"), &reader, None).await;
-    assert_eq!(images::dimensions(&stored.bytes().await.unwrap()), (512, 384));
+    assert_eq!(
+        images::dimensions(&stored.bytes().await.unwrap()),
+        (512, 384)
+    );
 }
 
 #[tokio::test]
@@ -177,24 +222,58 @@ async fn p04_svg_gif_html_text_and_nothing_are_415_with_the_reason() {
     let id = s.staff_id(ALICE.username).await;
     let history_before = history(&s, id).await.len();
     for (declared, body, reason) in [
-        ("image/svg+xml", SVG.as_bytes().to_vec(), "it is text (SVG, HTML or XML)"),
-        ("image/png", SVG.as_bytes().to_vec(), "it is text (SVG, HTML or XML)"),
+        (
+            "image/svg+xml",
+            SVG.as_bytes().to_vec(),
+            "it is text (SVG, HTML or XML)",
+        ),
+        (
+            "image/png",
+            SVG.as_bytes().to_vec(),
+            "it is text (SVG, HTML or XML)",
+        ),
         ("image/gif", GIF.to_vec(), "it is a GIF"),
-        ("image/png", HTML.as_bytes().to_vec(), "it is text (SVG, HTML or XML)"),
-        ("text/plain", b"just some text".to_vec(), "its type is not recognised"),
+        (
+            "image/png",
+            HTML.as_bytes().to_vec(),
+            "it is text (SVG, HTML or XML)",
+        ),
+        (
+            "text/plain",
+            b"just some text".to_vec(),
+            "its type is not recognised",
+        ),
         ("image/jpeg", Vec::new(), "the body is empty"),
-        ("image/jpeg", b"II*\0\x08\0\0\0\0\0".to_vec(), "it is a TIFF"),
-        ("image/jpeg", b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0".to_vec(), "it is a BMP"),
+        (
+            "image/jpeg",
+            b"II*\0\x08\0\0\0\0\0".to_vec(),
+            "it is a TIFF",
+        ),
+        (
+            "image/jpeg",
+            b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0".to_vec(),
+            "it is a BMP",
+        ),
     ] {
         let r = put_photo(&s, id, Some(&alice), declared, body).await;
         let problem = assert_problem(r, 415, "unsupported_photo_type").await;
-        assert_eq!(problem["type"], "urn:staff-directory:problem:unsupported_photo_type");
+        assert_eq!(
+            problem["type"],
+            "urn:staff-directory:problem:unsupported_photo_type"
+        );
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains(reason), "{declared}: {detail}");
-        assert!(detail.contains("send a JPEG, PNG or WebP image"), "{detail}");
+        assert!(
+            detail.contains("send a JPEG, PNG or WebP image"),
+            "{detail}"
+        );
     }
     assert!(!has_photo(&s, id).await, "nothing was stored");
-    assert_eq!(history(&s, id).await.len(), history_before, "nothing was recorded");
+    assert_eq!(
+        history(&s, id).await.len(),
+        history_before,
+        "nothing was recorded"
+    );
 }
 
 #[tokio::test]
@@ -211,7 +290,10 @@ async fn p05_a_header_claiming_too_many_pixels_is_422_without_decoding_it() {
         problem["detail"],
         "the photo is 100000 × 100000 pixels is over 4096 × 4096"
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "refused, not decoded");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused, not decoded"
+    );
     // One pixel over, in a real image.
     let r = put_photo(&s, id, Some(&alice), "image/png", png(4097, 8)).await;
     let problem = assert_problem(r, 422, "photo_too_many_pixels").await;
@@ -228,16 +310,25 @@ async fn p06_truncated_and_corrupt_images_are_422() {
     let png_whole = png(400, 300);
     for (name, body) in [
         ("truncated JPEG", whole[..whole.len() / 2].to_vec()),
-        ("JPEG cut after its header", whole[..700.min(whole.len())].to_vec()),
+        (
+            "JPEG cut after its header",
+            whole[..700.min(whole.len())].to_vec(),
+        ),
         ("truncated PNG", png_whole[..png_whole.len() / 2].to_vec()),
         ("corrupt PNG pixels", images::png_with_corrupt_pixels()),
         ("a PNG signature alone", b"\x89PNG\r\n\x1a\n".to_vec()),
     ] {
         let r = put_photo(&s, id, Some(&alice), "image/jpeg", body).await;
         let problem = assert_problem(r, 422, "corrupt_photo").await;
-        assert_eq!(problem["type"], "urn:staff-directory:problem:corrupt_photo", "{name}");
+        assert_eq!(
+            problem["type"], "urn:staff-directory:problem:corrupt_photo",
+            "{name}"
+        );
         assert!(
-            problem["detail"].as_str().unwrap().starts_with("the image cannot be decoded"),
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("the image cannot be decoded"),
             "{name}: {problem}"
         );
     }
@@ -276,11 +367,22 @@ async fn p07_over_5_mb_is_413_before_the_body_is_read() {
         chunked.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
     }
     let stalled = stall_after(&s.api.base_url, &chunked, Duration::from_secs(5)).await;
-    assert!(stalled.answer.starts_with("HTTP/1.1 413"), "{}", &stalled.answer[..200.min(stalled.answer.len())]);
+    assert!(
+        stalled.answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        &stalled.answer[..200.min(stalled.answer.len())]
+    );
     assert!(stalled.answer.contains("\"code\":\"payload_too_large\""));
 
     // Exactly at the limit the body is read (and then judged for what it is).
-    let r = put_photo(&s, id, Some(&alice), "image/jpeg", vec![b'x'; 5 * 1024 * 1024]).await;
+    let r = put_photo(
+        &s,
+        id,
+        Some(&alice),
+        "image/jpeg",
+        vec![b'x'; 5 * 1024 * 1024],
+    )
+    .await;
     assert_problem(r, 415, "unsupported_photo_type").await;
     assert!(!has_photo(&s, id).await);
 }
@@ -371,7 +473,11 @@ async fn p09_history_records_photo_changes_and_who_never_the_bytes() {
         serde_json::json!([{"field": "photo", "old": second["etag"]}])
     );
     let text = serde_json::to_string(&entries).unwrap();
-    assert!(text.len() < 8 * 1024, "no image in the history: {} bytes", text.len());
+    assert!(
+        text.len() < 8 * 1024,
+        "no image in the history: {} bytes",
+        text.len()
+    );
 }
 
 #[tokio::test]
@@ -383,7 +489,14 @@ async fn p10_a_photo_change_is_a_new_version_and_a_retired_records_photo_hides_w
     let r = put_photo(&s, id, Some(&alice), "image/png", png(64, 64)).await;
     assert_eq!(r.status(), 201);
     // An edit made with the ETag read before the upload is stale.
-    let r = patch(&s, id, Some(&alice), Some(&before), serde_json::json!({"office": "B1"})).await;
+    let r = patch(
+        &s,
+        id,
+        Some(&alice),
+        Some(&before),
+        serde_json::json!({"office": "B1"}),
+    )
+    .await;
     assert_eq!(r.status(), 412);
 
     let hr = s.hr_token().await;
@@ -394,10 +507,18 @@ async fn p10_a_photo_change_is_a_new_version_and_a_retired_records_photo_hides_w
     assert_problem(get_photo(&s, &path, &web, None).await, 404, "not_found").await;
     let thumb = get_photo(&s, &format!("{path}/thumbnail"), &web, None).await;
     assert_problem(thumb, 404, "not_found").await;
-    assert_eq!(get_photo(&s, &path, &hr, None).await.status(), 200, "admins see it");
+    assert_eq!(
+        get_photo(&s, &path, &hr, None).await.status(),
+        200,
+        "admins see it"
+    );
     let r = put_photo(&s, id, Some(&hr), "image/png", png(64, 64)).await;
     assert_problem(r, 404, "not_found").await;
-    let r = s.api(Method::DELETE, &path, Some(&hr)).send().await.unwrap();
+    let r = s
+        .api(Method::DELETE, &path, Some(&hr))
+        .send()
+        .await
+        .unwrap();
     assert_problem(r, 404, "not_found").await;
 }
 
@@ -405,14 +526,36 @@ async fn p10_a_photo_change_is_a_new_version_and_a_retired_records_photo_hides_w
 async fn p11_bad_ids_other_methods_and_the_openapi_document() {
     let s = TestStack::start().await;
     let web = s.web_app_token().await;
-    for path in ["/staff/0/photo", "/staff/abc/photo", "/staff/-1/photo/thumbnail"] {
-        assert_problem(get_photo(&s, path, &web, None).await, 400, "malformed_request").await;
+    for path in [
+        "/staff/0/photo",
+        "/staff/abc/photo",
+        "/staff/-1/photo/thumbnail",
+    ] {
+        assert_problem(
+            get_photo(&s, path, &web, None).await,
+            400,
+            "malformed_request",
+        )
+        .await;
     }
-    assert_problem(get_photo(&s, "/staff/999999/photo", &web, None).await, 404, "not_found").await;
-    let r = s.api(Method::POST, "/staff/1/photo", Some(&web)).send().await.unwrap();
+    assert_problem(
+        get_photo(&s, "/staff/999999/photo", &web, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let r = s
+        .api(Method::POST, "/staff/1/photo", Some(&web))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&r, "allow"), Some("GET, HEAD, PUT, DELETE"));
     assert_problem(r, 405, "method_not_allowed").await;
-    let r = s.api(Method::PUT, "/staff/1/photo/thumbnail", Some(&web)).send().await.unwrap();
+    let r = s
+        .api(Method::PUT, "/staff/1/photo/thumbnail", Some(&web))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&r, "allow"), Some("GET, HEAD"));
 
     let doc = s.get_json("/openapi.json", None).await;
@@ -423,7 +566,10 @@ async fn p11_bad_ids_other_methods_and_the_openapi_document() {
     assert!(paths["/staff/{id}/photo/thumbnail"]["get"].is_object());
     let put = &paths["/staff/{id}/photo"]["put"];
     for status in ["200", "201", "403", "413", "415", "422", "503"] {
-        assert!(put["responses"][status].is_object(), "PUT documents {status}");
+        assert!(
+            put["responses"][status].is_object(),
+            "PUT documents {status}"
+        );
     }
     assert!(put["requestBody"]["content"]["image/webp"].is_object());
     let record = &doc["components"]["schemas"]["StaffRecord"];

@@ -33,7 +33,12 @@ async fn web_get(web: &RunningService, path: &str, etag: Option<&str>) -> reqwes
 }
 
 /// The form a browser sends from the profile page: the CSRF token, then the file.
-fn photo_form<'a>(csrf: &str, file_name: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Vec<Part<'a>> {
+fn photo_form<'a>(
+    csrf: &str,
+    file_name: &'a str,
+    content_type: &'a str,
+    bytes: Vec<u8>,
+) -> Vec<Part<'a>> {
     vec![
         Part::field("csrf", csrf),
         Part::file("photo", file_name, content_type, bytes),
@@ -65,24 +70,45 @@ async fn w01_cards_the_staff_page_and_the_sites_own_photo_route() {
     let csp = header(&page, "content-security-policy").unwrap().to_owned();
     assert!(csp.contains("img-src 'self'"), "{csp}");
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!(
-        "<img class=\"avatar avatar-card\" src=\"/staff/{alice_id}/photo/thumb\" {ALICE_ALT}"
-    )), "{html}");
-    let html = web_get(&web, "/?q=okafor", None).await.text().await.unwrap();
     assert!(
-        html.contains("<span class=\"avatar avatar-card avatar-initials\" aria-hidden=\"true\">BO</span>"),
+        html.contains(&format!(
+            "<img class=\"avatar avatar-card\" src=\"/staff/{alice_id}/photo/thumb\" {ALICE_ALT}"
+        )),
+        "{html}"
+    );
+    let html = web_get(&web, "/?q=okafor", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "<span class=\"avatar avatar-card avatar-initials\" aria-hidden=\"true\">BO</span>"
+        ),
         "Ben has no photo: his initials, hidden from screen readers beside his name"
     );
-    let html = web_get(&web, &format!("/staff/{alice_id}"), None).await.text().await.unwrap();
+    let html = web_get(&web, &format!("/staff/{alice_id}"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains(&format!("src=\"/staff/{alice_id}/photo\" {ALICE_ALT}")));
-    let html = web_get(&web, &format!("/staff/{ben_id}"), None).await.text().await.unwrap();
+    let html = web_get(&web, &format!("/staff/{ben_id}"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("avatar-initials\" aria-hidden=\"true\">BO</span>"));
     assert!(!html.contains("<img"), "no image for Ben");
 
     // The site's own route: the API's image and ETag, the site's caching headers.
     let reader = s.web_app_token().await;
     let from_api = s
-        .api(Method::GET, &format!("/staff/{alice_id}/photo"), Some(&reader))
+        .api(
+            Method::GET,
+            &format!("/staff/{alice_id}/photo"),
+            Some(&reader),
+        )
         .send()
         .await
         .unwrap();
@@ -134,21 +160,35 @@ async fn w02_a_member_of_staff_uploads_and_removes_their_photo_on_the_profile() 
     assert!(html.contains("type=\"file\" id=\"photo\" name=\"photo\" accept=\"image/jpeg,image/png,image/webp\" required"));
     assert!(html.contains("aria-describedby=\"photo-hint\""));
     assert!(html.contains("avatar-initials\" aria-hidden=\"true\">AJ</span>"));
-    assert!(!html.contains("/profile/photo/remove"), "nothing to remove yet");
+    assert!(
+        !html.contains("/profile/photo/remove"),
+        "nothing to remove yet"
+    );
     // The photo form's token comes first, as the site reads it.
     let form = &html[html.find("action=\"/profile/photo\"").unwrap()..];
     assert!(form.find("name=\"csrf\"").unwrap() < form.find("name=\"photo\"").unwrap());
 
     let csrf = hidden(html, "csrf");
     let r = b
-        .post_multipart("/profile/photo", &photo_form(&csrf, "me.jpg", "image/jpeg", jpeg(900, 600)))
+        .post_multipart(
+            "/profile/photo",
+            &photo_form(&csrf, "me.jpg", "image/jpeg", jpeg(900, 600)),
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.html);
     assert_eq!(r.location.as_deref(), Some("/profile"));
     let profile = b.get("/profile").await;
     assert!(profile.html.contains("Your photo was saved."));
-    assert!(profile.html.contains(&format!("src=\"/staff/{id}/photo\" {ALICE_ALT}")));
-    assert!(profile.html.contains("<label for=\"photo\">Replace your photo</label>"));
+    assert!(
+        profile
+            .html
+            .contains(&format!("src=\"/staff/{id}/photo\" {ALICE_ALT}"))
+    );
+    assert!(
+        profile
+            .html
+            .contains("<label for=\"photo\">Replace your photo</label>")
+    );
     assert!(profile.html.contains("action=\"/profile/photo/remove\""));
 
     // Made with Alice's own token, through the site's client.
@@ -164,7 +204,10 @@ async fn w02_a_member_of_staff_uploads_and_removes_their_photo_on_the_profile() 
     // A replacement shows at once on this site (it forgets its cached copy).
     let csrf = hidden(&profile.html, "csrf");
     let r = b
-        .post_multipart("/profile/photo", &photo_form(&csrf, "me.png", "image/png", png(200, 300)))
+        .post_multipart(
+            "/profile/photo",
+            &photo_form(&csrf, "me.png", "image/png", png(200, 300)),
+        )
         .await;
     assert_eq!(r.status, 303);
     let r = web_get(&web, &format!("/staff/{id}/photo"), None).await;
@@ -176,10 +219,20 @@ async fn w02_a_member_of_staff_uploads_and_removes_their_photo_on_the_profile() 
     let profile = b.get("/profile").await;
     assert!(profile.html.contains("Your photo was removed."));
     assert!(profile.html.contains("avatar-initials"));
-    assert_eq!(web_get(&web, &format!("/staff/{id}/photo"), None).await.status(), 404);
+    assert_eq!(
+        web_get(&web, &format!("/staff/{id}/photo"), None)
+            .await
+            .status(),
+        404
+    );
     let r = b.post("/profile/photo/remove", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 303);
-    assert!(b.get("/profile").await.html.contains("You had no photo to remove."));
+    assert!(
+        b.get("/profile")
+            .await
+            .html
+            .contains("You had no photo to remove.")
+    );
     let actions = history_actions(&s, id).await;
     assert_eq!(actions.len(), 3);
     assert_eq!(actions[2]["action"], "photo_removed");
@@ -191,7 +244,10 @@ fn assert_refused(page: &Page, status: u16, words: &str) {
     assert_eq!(page.status, status, "{}", page.html);
     let error = format!("<p class=\"field-error\" id=\"photo-error\">{words}");
     assert!(page.html.contains(&error), "{}", page.html);
-    assert!(page.html.contains("aria-describedby=\"photo-hint photo-error\" aria-invalid=\"true\""));
+    assert!(
+        page.html
+            .contains("aria-describedby=\"photo-hint photo-error\" aria-invalid=\"true\"")
+    );
 }
 
 #[tokio::test]
@@ -203,20 +259,65 @@ async fn w03_refusals_appear_beside_the_field_in_plain_words_with_the_apis_statu
     let csrf = hidden(&b.get("/profile").await.html, "csrf");
     let whole = jpeg(300, 200);
     for (file, declared, bytes, status, words) in [
-        ("photo.png", "image/png", SVG.as_bytes().to_vec(), 415, "This file is not a JPEG, PNG or WebP image."),
-        ("page.png", "image/png", images::HTML.as_bytes().to_vec(), 415, "This file is not a JPEG, PNG or WebP image."),
-        ("anim.gif", "image/gif", images::GIF.to_vec(), 415, "This file is not a JPEG, PNG or WebP image."),
-        ("bomb.png", "image/png", images::png_claiming(100_000, 100_000), 422, "This photo is more than 4096 × 4096 pixels."),
-        ("cut.jpg", "image/jpeg", whole[..whole.len() / 2].to_vec(), 422, "This file could not be read as an image"),
-        ("", "application/octet-stream", Vec::new(), 400, "Choose a photo to upload."),
-        ("big.jpg", "image/jpeg", vec![0xFF; 6 * 1024 * 1024], 413, "This photo is larger than 5 MB."),
+        (
+            "photo.png",
+            "image/png",
+            SVG.as_bytes().to_vec(),
+            415,
+            "This file is not a JPEG, PNG or WebP image.",
+        ),
+        (
+            "page.png",
+            "image/png",
+            images::HTML.as_bytes().to_vec(),
+            415,
+            "This file is not a JPEG, PNG or WebP image.",
+        ),
+        (
+            "anim.gif",
+            "image/gif",
+            images::GIF.to_vec(),
+            415,
+            "This file is not a JPEG, PNG or WebP image.",
+        ),
+        (
+            "bomb.png",
+            "image/png",
+            images::png_claiming(100_000, 100_000),
+            422,
+            "This photo is more than 4096 × 4096 pixels.",
+        ),
+        (
+            "cut.jpg",
+            "image/jpeg",
+            whole[..whole.len() / 2].to_vec(),
+            422,
+            "This file could not be read as an image",
+        ),
+        (
+            "",
+            "application/octet-stream",
+            Vec::new(),
+            400,
+            "Choose a photo to upload.",
+        ),
+        (
+            "big.jpg",
+            "image/jpeg",
+            vec![0xFF; 6 * 1024 * 1024],
+            413,
+            "This photo is larger than 5 MB.",
+        ),
     ] {
         let page = b
             .post_multipart("/profile/photo", &photo_form(&csrf, file, declared, bytes))
             .await;
         assert_refused(&page, status, words);
     }
-    assert!(history_actions(&s, id).await.is_empty(), "nothing was stored");
+    assert!(
+        history_actions(&s, id).await.is_empty(),
+        "nothing was stored"
+    );
 
     // Declared far over the limit: answered without reading the body at all.
     let head = format!(
@@ -226,8 +327,16 @@ async fn w03_refusals_appear_beside_the_field_in_plain_words_with_the_apis_statu
         b.cookie.clone().unwrap()
     );
     let stalled = stall_after(&web.base_url, &head, Duration::from_secs(5)).await;
-    assert!(stalled.answer.starts_with("HTTP/1.1 413"), "{}", stalled.answer);
-    assert!(stalled.answer.contains("id=\"photo-error\">This photo is larger than 5 MB."));
+    assert!(
+        stalled.answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        stalled.answer
+    );
+    assert!(
+        stalled
+            .answer
+            .contains("id=\"photo-error\">This photo is larger than 5 MB.")
+    );
 }
 
 #[tokio::test]
@@ -239,7 +348,10 @@ async fn w04_the_photo_forms_are_refused_without_their_token_or_from_another_sit
     let csrf = hidden(&b.get("/profile").await.html, "csrf");
 
     let wrong = b
-        .post_multipart("/profile/photo", &photo_form("guessed", "a.png", "image/png", png(10, 10)))
+        .post_multipart(
+            "/profile/photo",
+            &photo_form("guessed", "a.png", "image/png", png(10, 10)),
+        )
         .await;
     assert_eq!(wrong.status, 403);
     // The token after the file: the file would have to be read before the token is known.
@@ -247,7 +359,10 @@ async fn w04_the_photo_forms_are_refused_without_their_token_or_from_another_sit
         Part::file("photo", "a.png", "image/png", png(10, 10)),
         Part::field("csrf", &csrf),
     ];
-    assert_eq!(b.post_multipart("/profile/photo", &file_first).await.status, 403);
+    assert_eq!(
+        b.post_multipart("/profile/photo", &file_first).await.status,
+        403
+    );
     let (content_type, body) = multipart(&photo_form(&csrf, "a.png", "image/png", png(10, 10)));
     let cross_site = b
         .send_body(
@@ -271,12 +386,20 @@ async fn w04_the_photo_forms_are_refused_without_their_token_or_from_another_sit
         .post("/profile/photo", &[("csrf", &csrf), ("photo", "x")])
         .await;
     assert_eq!(not_multipart.status, 400);
-    assert_eq!(b.post("/profile/photo/remove", &[("csrf", "guessed")]).await.status, 403);
+    assert_eq!(
+        b.post("/profile/photo/remove", &[("csrf", "guessed")])
+            .await
+            .status,
+        403
+    );
 
     // Someone not signed in: no session, no token to match.
     let mut stranger = Browser::new(&web);
     let r = stranger
-        .post_multipart("/profile/photo", &photo_form(&csrf, "a.png", "image/png", png(10, 10)))
+        .post_multipart(
+            "/profile/photo",
+            &photo_form(&csrf, "a.png", "image/png", png(10, 10)),
+        )
         .await;
     assert_eq!(r.status, 403);
     assert!(history_actions(&s, id).await.is_empty());
@@ -305,7 +428,11 @@ async fn w05_the_sites_copy_is_revalidated_with_the_api_once_no_longer_fresh() {
     assert_eq!(images::dimensions(&r.bytes().await.unwrap()), (120, 80));
 
     // Removed at the API: gone once revalidated.
-    let r = s.api(Method::DELETE, &path, Some(&hr)).send().await.unwrap();
+    let r = s
+        .api(Method::DELETE, &path, Some(&hr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     web.clock.advance(directory_web::photo_cache::FRESH_SECS);
     assert_eq!(web_get(&web, &path, None).await.status(), 404);

@@ -115,13 +115,16 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, PhotoRejection> {
         Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => Ok(format),
         Ok(other) => Err(PhotoRejection::UnsupportedType(format!(
             "it is {}",
-            other.extensions_str().first().map_or("another image type", |e| match *e {
-                "gif" => "a GIF",
-                "tiff" | "tif" => "a TIFF",
-                "bmp" => "a BMP",
-                "ico" => "an icon",
-                _ => "another image type",
-            })
+            other
+                .extensions_str()
+                .first()
+                .map_or("another image type", |e| match *e {
+                    "gif" => "a GIF",
+                    "tiff" | "tif" => "a TIFF",
+                    "bmp" => "a BMP",
+                    "ico" => "an icon",
+                    _ => "another image type",
+                })
         ))),
         Err(_) => {
             let start = bytes.iter().skip_while(|b| b.is_ascii_whitespace());
@@ -149,7 +152,10 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 fn corrupt(e: impl std::fmt::Display) -> PhotoRejection {
     let mut why = e.to_string();
     if why.len() > 200 {
-        let cut = (0..=200).rev().find(|i| why.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=200)
+            .rev()
+            .find(|i| why.is_char_boundary(*i))
+            .unwrap_or(0);
         why.truncate(cut);
     }
     PhotoRejection::Corrupt(why)
@@ -186,9 +192,7 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, PhotoReject
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     // `into_decoder` sets the limits but, unlike `decode`, does not count the output buffer.
-    limits()
-        .reserve(decoder.total_bytes())
-        .map_err(corrupt)?;
+    limits().reserve(decoder.total_bytes()).map_err(corrupt)?;
     let orientation = decoder.orientation().map_err(corrupt)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
@@ -274,7 +278,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(refused(b"GIF89a\x01\x00"), "it is a GIF");
-        assert_eq!(refused(b"  <svg xmlns='x'/>"), "it is text (SVG, HTML or XML)");
+        assert_eq!(
+            refused(b"  <svg xmlns='x'/>"),
+            "it is text (SVG, HTML or XML)"
+        );
         assert_eq!(refused(b"hello"), "its type is not recognised");
         assert_eq!(refused(b""), "the body is empty");
     }

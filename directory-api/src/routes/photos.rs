@@ -176,10 +176,13 @@ fn declared_length(req: &HttpRequest) -> Result<Option<u64>> {
 /// [`PhotoGates::DECODE_WAIT`]). The decoder's place is held by the blocking task itself, so a
 /// client that gives up does not free it before the work is done.
 async fn process(gates: &PhotoGates, body: web::Bytes) -> Result<ProcessedPhoto> {
-    let decoder = tokio::time::timeout(PhotoGates::DECODE_WAIT, gates.decoders.clone().acquire_owned())
-        .await
-        .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("every photo decoder stayed busy")))?
-        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let decoder = tokio::time::timeout(
+        PhotoGates::DECODE_WAIT,
+        gates.decoders.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("every photo decoder stayed busy")))?
+    .map_err(|e| ApiError::Unexpected(e.into()))?;
     let processed = tokio::task::spawn_blocking(move || {
         let processed = photo::process(&body);
         drop(decoder);
@@ -225,9 +228,10 @@ pub async fn put(
     if declared_length(&req)?.is_some_and(|n| n > MAX_PHOTO_BYTES as u64) {
         return Err(ApiError::PhotoTooLarge);
     }
-    let _upload = state.photo_gates.uploads.try_acquire().map_err(|_| {
-        ApiError::Unavailable(anyhow::anyhow!("every photo upload place is taken"))
-    })?;
+    let _upload =
+        state.photo_gates.uploads.try_acquire().map_err(|_| {
+            ApiError::Unavailable(anyhow::anyhow!("every photo upload place is taken"))
+        })?;
     let body = payload
         .to_bytes_limited(MAX_PHOTO_BYTES)
         .await

@@ -263,9 +263,18 @@ mod tests {
     fn a_retired_records_photo_is_found_only_when_asked_for() {
         let image = Some(("image/jpeg".to_owned(), "\"t\"".to_owned(), vec![1]));
         assert_eq!(filtered(None, true), PhotoRead::NoRecord);
-        assert_eq!(filtered(Some((Some(5), image.clone())), false), PhotoRead::NoRecord);
-        assert!(matches!(filtered(Some((Some(5), image.clone())), true), PhotoRead::Found(_)));
+        assert_eq!(
+            filtered(Some((Some(5), image.clone())), false),
+            PhotoRead::NoRecord
+        );
+        assert!(matches!(
+            filtered(Some((Some(5), image.clone())), true),
+            PhotoRead::Found(_)
+        ));
         assert_eq!(filtered(Some((None, None)), false), PhotoRead::NoPhoto);
-        assert!(matches!(filtered(Some((None, image)), false), PhotoRead::Found(_)));
+        assert!(matches!(
+            filtered(Some((None, image)), false),
+            PhotoRead::Found(_)
+        ));
     }
 }

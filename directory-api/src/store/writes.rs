@@ -14,7 +14,9 @@ use crate::domain::time::rfc3339;
 
 impl Db {
     /// A transaction for a read-then-write (shared with [`super::photos`]).
-    pub(super) async fn write_transaction(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(super) async fn write_transaction(
+        &self,
+    ) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
         // SQLite: take the write lock at BEGIN, so a read-then-write transaction can never
         // fail to upgrade its lock under concurrency. PostgreSQL: row locks do the work.
         Ok(match self.backend {

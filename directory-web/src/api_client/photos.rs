@@ -99,7 +99,10 @@ impl Api {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (etag, content_type) = (header(reqwest::header::ETAG), header(reqwest::header::CONTENT_TYPE));
+        let (etag, content_type) = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::CONTENT_TYPE),
+        );
         let Some((etag, content_type)) = etag.zip(content_type.filter(|t| is_image_type(t))) else {
             return Err(ApiFailure::Unavailable(
                 "the API sent a photo without an ETag or of a type the site does not serve".into(),
@@ -113,7 +116,9 @@ impl Api {
             .map_err(|e| ApiFailure::Unavailable(format!("unreadable photo: {e}")))?
         {
             if bytes.len() + chunk.len() > MAX_FETCHED_BYTES {
-                return Err(ApiFailure::Unavailable("the API sent an oversized photo".into()));
+                return Err(ApiFailure::Unavailable(
+                    "the API sent an oversized photo".into(),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -166,7 +171,11 @@ impl Api {
 
     /// Removes record `id`'s photo with the member of staff's own `token`: `true` when removed,
     /// `false` when there was none.
-    pub async fn remove_own_photo(&self, token: &SecretString, id: i64) -> Result<bool, ApiFailure> {
+    pub async fn remove_own_photo(
+        &self,
+        token: &SecretString,
+        id: i64,
+    ) -> Result<bool, ApiFailure> {
         let response = self
             .http
             .delete(format!("{}/staff/{id}/photo", self.base))

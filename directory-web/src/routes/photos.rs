@@ -85,7 +85,9 @@ async fn serve(
                     entry.image
                 }
                 (Fetched::NotModified, None) => {
-                    return Err(WebError::Unavailable("a 304 for a photo not asked about".into()));
+                    return Err(WebError::Unavailable(
+                        "a 304 for a photo not asked about".into(),
+                    ));
                 }
                 (Fetched::Missing, _) => {
                     state.photos.forget(id);

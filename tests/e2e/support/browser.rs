@@ -57,7 +57,10 @@ impl<'a> Browser<'a> {
             let body = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form)
                 .finish();
-            ("application/x-www-form-urlencoded".to_owned(), body.into_bytes())
+            (
+                "application/x-www-form-urlencoded".to_owned(),
+                body.into_bytes(),
+            )
         });
         self.send_body(method, path, body, extra).await
     }

@@ -135,7 +135,8 @@ pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\
 pub const SVG: &str = r#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(document.cookie)</script><rect width="10" height="10"/></svg>"#;
 
 /// An HTML page, as a file named `photo.png` would carry it.
-pub const HTML: &str = "<!doctype html><html><body><script>alert(document.cookie)</script></body></html>";
+pub const HTML: &str =
+    "<!doctype html><html><body><script>alert(document.cookie)</script></body></html>";
 
 /// The width and height of an encoded image.
 pub fn dimensions(bytes: &[u8]) -> (u32, u32) {
