@@ -39,5 +39,6 @@ mod photos_api;
 mod photos_web;
 mod story;
 mod web_browser;
+mod web_browser_photos;
 mod web_public;
 mod web_staff;

@@ -244,6 +244,11 @@ fn assert_refused(page: &Page, status: u16, words: &str) {
     assert_eq!(page.status, status, "{}", page.html);
     let error = format!("<p class=\"field-error\" id=\"photo-error\">{words}");
     assert!(page.html.contains(&error), "{}", page.html);
+    let summary = format!("Your photo was not saved: <a href=\"#photo\">{words}");
+    assert!(
+        page.html.contains(&summary),
+        "the summary at the top links to the field"
+    );
     assert!(
         page.html
             .contains("aria-describedby=\"photo-hint photo-error\" aria-invalid=\"true\"")
