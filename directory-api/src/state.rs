@@ -90,3 +90,22 @@ impl ServiceState for ApiState {
         tracing::debug!(%method, %route, status, token_kind = kind, micros, "request");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PhotoGates;
+
+    #[test]
+    fn photo_uploads_are_bounded_and_decoders_are_one_per_cpu() {
+        let gates = PhotoGates::new(2);
+        let held: Vec<_> = (0..8)
+            .map(|_| gates.uploads.try_acquire().unwrap())
+            .collect();
+        assert!(gates.uploads.try_acquire().is_err(), "the ninth is refused");
+        assert_eq!(gates.decoders.available_permits(), 2);
+        drop(held);
+        assert!(gates.uploads.try_acquire().is_ok());
+        assert_eq!(PhotoGates::new(8).uploads.available_permits(), 32);
+        assert_eq!(PhotoGates::new(0).decoders.available_permits(), 1);
+    }
+}

@@ -1,7 +1,8 @@
 //! Staff photos at the API (issue 16): who may change them, what is accepted (told by content,
 //! whatever the declared type), what is refused and why (415, 422, 413 before the body is
 //! read), what is stored (re-encoded, no metadata, fitted), how it is served (ETag, 304,
-//! `Cache-Control`, `nosniff`), and what history says. docs/security-checklist.md, P rows.
+//! `Cache-Control`, `nosniff`), and what history says. docs/security-checklist.md, section L
+//! (p01–p11).
 
 use std::time::Duration;
 

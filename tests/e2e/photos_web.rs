@@ -3,6 +3,7 @@
 //! cache, its own ETag and `Cache-Control`), a neutral placeholder otherwise; the profile's
 //! upload form (`multipart/form-data`, CSRF token first, the site's own 5 MB limit) and its
 //! remove button; refusals beside the field in plain words with the API's status.
+//! docs/security-checklist.md, section L (p12–p16).
 
 use std::time::Duration;
 
@@ -58,7 +59,7 @@ async fn history_actions(s: &TestStack, id: i64) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn w01_cards_the_staff_page_and_the_sites_own_photo_route() {
+async fn p12_cards_the_staff_page_and_the_sites_own_photo_route() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let alice_id = s.staff_id(ALICE.username).await;
@@ -144,7 +145,7 @@ async fn w01_cards_the_staff_page_and_the_sites_own_photo_route() {
 }
 
 #[tokio::test]
-async fn w02_a_member_of_staff_uploads_and_removes_their_photo_on_the_profile() {
+async fn p13_a_member_of_staff_uploads_and_removes_their_photo_on_the_profile() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let id = s.staff_id(ALICE.username).await;
@@ -256,7 +257,7 @@ fn assert_refused(page: &Page, status: u16, words: &str) {
 }
 
 #[tokio::test]
-async fn w03_refusals_appear_beside_the_field_in_plain_words_with_the_apis_status() {
+async fn p14_refusals_appear_beside_the_field_in_plain_words_with_the_apis_status() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let id = s.staff_id(ALICE.username).await;
@@ -345,7 +346,7 @@ async fn w03_refusals_appear_beside_the_field_in_plain_words_with_the_apis_statu
 }
 
 #[tokio::test]
-async fn w04_the_photo_forms_are_refused_without_their_token_or_from_another_site() {
+async fn p15_the_photo_forms_are_refused_without_their_token_or_from_another_site() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let id = s.staff_id(ALICE.username).await;
@@ -411,7 +412,7 @@ async fn w04_the_photo_forms_are_refused_without_their_token_or_from_another_sit
 }
 
 #[tokio::test]
-async fn w05_the_sites_copy_is_revalidated_with_the_api_once_no_longer_fresh() {
+async fn p16_the_sites_copy_is_revalidated_with_the_api_once_no_longer_fresh() {
     let s = TestStack::start().await;
     let web = s.start_web().await;
     let id = s.staff_id(BEN.username).await;
