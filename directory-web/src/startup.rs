@@ -128,6 +128,9 @@ impl Application {
             clock: clock.clone(),
             metrics,
             photos: crate::photo_cache::PhotoCache::default(),
+            photo_uploads: Arc::new(tokio::sync::Semaphore::new(
+                crate::extract::MAX_UPLOADS_IN_PROGRESS,
+            )),
         });
         let methods = settings.serve.sign_in_methods;
         let http = listeners.serve(state, move || {

@@ -51,6 +51,8 @@ pub struct WebState {
     pub metrics: Metrics,
     /// Staff photos fetched from the API (bounded).
     pub photos: PhotoCache,
+    /// Places for photo uploads being read and sent on (see `crate::extract::PhotoUpload`).
+    pub photo_uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl ServiceState for WebState {

@@ -399,6 +399,19 @@ async fn p15_the_photo_forms_are_refused_without_their_token_or_from_another_sit
         403
     );
 
+    // A visitor with a session (and its token) but nobody signed in: sent to sign in before
+    // the file is read.
+    let mut visitor = Browser::new(&web);
+    let visitor_csrf = hidden(&visitor.get("/sign-in").await.html, "csrf");
+    let r = visitor
+        .post_multipart(
+            "/profile/photo",
+            &photo_form(&visitor_csrf, "a.png", "image/png", png(10, 10)),
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/sign-in"));
+
     // Someone not signed in: no session, no token to match.
     let mut stranger = Browser::new(&web);
     let r = stranger

@@ -19,7 +19,7 @@ mod photo_upload;
 mod site_form;
 
 pub use current_user::{CurrentUser, MaybeUser, NotSignedIn};
-pub use photo_upload::{MAX_PHOTO_BYTES, PhotoUpload, Upload};
+pub use photo_upload::{MAX_PHOTO_BYTES, MAX_UPLOADS_IN_PROGRESS, PhotoUpload, Upload};
 pub use site_form::{CsrfProtected, SiteForm};
 
 /// The future of an extractor of this module.

@@ -168,7 +168,7 @@ fn failed(session: &Session, failure: ApiFailure) -> Result<HttpResponse, WebErr
 /// own token (Post/Redirect/Get on success). The form is checked (origin, CSRF token) before
 /// the file is read and before the sign-in is.
 pub async fn upload(
-    Then(PhotoUpload(upload), CurrentUser(mut user)): Then<PhotoUpload, CurrentUser>,
+    Then(PhotoUpload { upload, place }, CurrentUser(mut user)): Then<PhotoUpload, CurrentUser>,
     session: Session,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
@@ -193,6 +193,8 @@ pub async fn upload(
         .api
         .put_own_photo(&user.token(), record.id, &declared_type, bytes)
         .await;
+    // The file has been sent on: its place is free for the next.
+    drop(place);
     match outcome {
         Ok(None) => {
             state.photos.forget(record.id);
