@@ -5,7 +5,8 @@
 # own with a throw-away data folder, then runs schemathesis three times, once per kind of
 # caller, each with a fresh token:
 #   1. web    directory-web's own token (client_credentials, directory:read): read-only, so
-#             every PATCH/POST/DELETE and /staff/{id}/history must be a (documented) 403;
+#             every PATCH/POST/PUT/DELETE (photos included) and /staff/{id}/history must be a
+#             (documented) 403;
 #   2. user   ajohnson signed in through directory-web (password grant, directory:read
 #             profile:write): the only caller that reaches GET /me and the owner's PATCH;
 #   3. admin  hr-sync (client_credentials, directory:read directory:admin): reaches every
@@ -196,7 +197,8 @@ PY
 #   unsupported_method            undocumented methods get 405 with Allow.
 #   allow_header_conformance      an OPTIONS answer's Allow lists the documented methods.
 #   ignored_auth                  every operation refuses (401/403) no token and a bad token.
-#   ensure_resource_availability  a record just created (201, Location) can be read back.
+#   ensure_resource_availability  a record just created (201, Location) can be read back (the
+#                                 photo operations sit out the stateful phase: see below).
 # Left out, and why:
 #   positive_data_acceptance      expects 2xx for every schema-valid request, but the document
 #                                 states no lengths, patterns or page maximum (q <= 200 chars,
@@ -218,6 +220,15 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "41
 
 [checks.missing_required_header]
 expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
+
+# A record just created has no photo: GET and DELETE of its photo answer the documented 404
+# `no_photo`, which ensure_resource_availability would take for "a created resource that cannot
+# be found" (the photo is created by its own PUT, which random bytes never pass). The photo
+# operations are left out of the stateful phase only (the per-operation check setting does not
+# reach it); every other phase and check still runs on them.
+[[operations]]
+include-path-regex = "/photo"
+phases.stateful.enabled = false
 TOML
 
 mkdir -p "$REPORT_DIR"
@@ -272,7 +283,8 @@ for run in $RUNS; do
       metrics_snapshot >"$WORK/web.after.json"
       echo "guard: a read-only client token makes no write and reads no history"
       if assert_no_success "$WORK/web.before.json" "$WORK/web.after.json" \
-        "POST /staff" "PATCH /staff/{id}" "DELETE /staff/{id}" "GET /staff/{id}/history" "GET /me"; then
+        "POST /staff" "PATCH /staff/{id}" "DELETE /staff/{id}" "GET /staff/{id}/history" "GET /me" \
+        "PUT /staff/{id}/photo" "DELETE /staff/{id}/photo"; then
         tally 0
       else
         tally 1

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::field::FieldError;
+use crate::domain::photo::PhotoRejection;
 
 /// The realm of the Bearer challenges.
 pub const REALM: &str = "staff-directory";
@@ -68,6 +69,17 @@ pub enum ApiError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 413 `payload_too_large`: a photo over 5 MB, refused before its body was read whole.
+    #[error("photo too large")]
+    PhotoTooLarge,
+    /// A photo refused for what it is: 415 `unsupported_photo_type` (not JPEG, PNG or WebP),
+    /// 422 `photo_too_many_pixels` or `corrupt_photo`. The reason is shown (it describes the
+    /// client's own file).
+    #[error("photo refused: {0}")]
+    Photo(PhotoRejection),
+    /// 404 `no_photo`: the record exists and has no photo.
+    #[error("no photo")]
+    NoPhoto,
     /// 428: PATCH without `If-Match` (RFC 6585 §3).
     #[error("precondition required")]
     PreconditionRequired,
@@ -139,6 +151,9 @@ impl ApiError {
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PhotoTooLarge => "payload_too_large",
+            Self::Photo(why) => why.code(),
+            Self::NoPhoto => "no_photo",
             Self::PreconditionRequired | Self::WildcardIfMatch => "precondition_required",
             Self::Unavailable(_) => "unavailable",
             Self::Unexpected(_) => "internal_error",
@@ -177,6 +192,9 @@ impl ApiError {
             ),
             Self::PayloadTooLarge => ("Content Too Large", "the request body is too large".into()),
             Self::UnsupportedMediaType => ("Unsupported Media Type", "send the body as application/json".into()),
+            Self::PhotoTooLarge => ("Content Too Large", "a photo may be at most 5 MB (5242880 bytes)".into()),
+            Self::Photo(why) => (why.title(), why.detail()),
+            Self::NoPhoto => ("No photo", "this record has no photo".into()),
             Self::PreconditionRequired => (
                 "Precondition Required",
                 "send If-Match with the ETag of the record you read, so that a concurrent change is not overwritten".into(),
@@ -195,6 +213,7 @@ impl ApiError {
             Self::NotFound
             | Self::MethodNotAllowed(_)
             | Self::PayloadTooLarge
+            | Self::PhotoTooLarge
             | Self::UnsupportedMediaType
             | Self::PreconditionFailed(_)
             | Self::PreconditionRequired
@@ -233,12 +252,15 @@ impl ResponseError for ApiError {
             | Self::UserTokenRequired
             | Self::NotOwner
             | Self::HrOwnedFields(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NoPhoto => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameTaken => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::PhotoTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Photo(why) => {
+                StatusCode::from_u16(why.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+            }
             Self::PreconditionRequired | Self::WildcardIfMatch => StatusCode::PRECONDITION_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

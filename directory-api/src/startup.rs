@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::state::ApiState;
+use crate::state::{ApiState, PhotoGates};
 use crate::store::Db;
 use service_kit::clock::{Clock, SystemClock};
 
@@ -78,6 +78,9 @@ impl Application {
             clock,
             metrics,
             openapi_json,
+            photo_gates: PhotoGates::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            ),
         });
         let http = Listeners::bind(settings.serve.server_options())?.serve(state, || {
             App::new()

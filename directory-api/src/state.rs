@@ -26,6 +26,34 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// The OpenAPI document, rendered once.
     pub openapi_json: String,
+    /// Bounds on the work photo uploads make.
+    pub photo_gates: PhotoGates,
+}
+
+/// Bounds on photo uploads: each holds up to 5 MB while it is read and decoded, and decoding
+/// is CPU-bound work done off the async runtime.
+#[derive(Debug)]
+pub struct PhotoGates {
+    /// Uploads being read or decoded at once; when all are taken, an upload is answered 503
+    /// with `Retry-After` at once, so memory stays bounded (this many × 5 MB).
+    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Decodes running at once (one per CPU); an upload waits for one for at most
+    /// [`PhotoGates::DECODE_WAIT`], then is answered 503.
+    pub decoders: Arc<tokio::sync::Semaphore>,
+}
+
+impl PhotoGates {
+    /// How long an upload may wait for a decoder.
+    pub const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+    /// Gates for a machine of `cpus` CPUs: a decoder per CPU, four uploads per CPU (at least 8).
+    pub fn new(cpus: usize) -> Self {
+        let cpus = cpus.max(1);
+        Self {
+            uploads: Arc::new(tokio::sync::Semaphore::new((cpus * 4).max(8))),
+            decoders: Arc::new(tokio::sync::Semaphore::new(cpus)),
+        }
+    }
 }
 
 impl ServiceState for ApiState {
@@ -60,5 +88,24 @@ impl ServiceState for ApiState {
         let (method, route, status) = (labels.method, labels.route, labels.status);
         let micros = (seconds * 1e6) as u64;
         tracing::debug!(%method, %route, status, token_kind = kind, micros, "request");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PhotoGates;
+
+    #[test]
+    fn photo_uploads_are_bounded_and_decoders_are_one_per_cpu() {
+        let gates = PhotoGates::new(2);
+        let held: Vec<_> = (0..8)
+            .map(|_| gates.uploads.try_acquire().unwrap())
+            .collect();
+        assert!(gates.uploads.try_acquire().is_err(), "the ninth is refused");
+        assert_eq!(gates.decoders.available_permits(), 2);
+        drop(held);
+        assert!(gates.uploads.try_acquire().is_ok());
+        assert_eq!(PhotoGates::new(8).uploads.available_permits(), 32);
+        assert_eq!(PhotoGates::new(0).decoders.available_permits(), 1);
     }
 }

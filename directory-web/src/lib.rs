@@ -17,6 +17,7 @@ pub mod headers;
 pub mod history;
 pub mod metrics;
 pub mod outbound;
+pub mod photo_cache;
 pub mod renewal;
 pub mod respond;
 pub mod revocation;

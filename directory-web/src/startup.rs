@@ -127,6 +127,10 @@ impl Application {
             sign_in_methods: settings.serve.sign_in_methods,
             clock: clock.clone(),
             metrics,
+            photos: crate::photo_cache::PhotoCache::default(),
+            photo_uploads: Arc::new(tokio::sync::Semaphore::new(
+                crate::extract::MAX_UPLOADS_IN_PROGRESS,
+            )),
         });
         let methods = settings.serve.sign_in_methods;
         let http = listeners.serve(state, move || {

@@ -12,6 +12,7 @@ use service_kit::server::{RequestLabels, ServiceState};
 
 use crate::api_client::Api;
 use crate::metrics::Metrics;
+use crate::photo_cache::PhotoCache;
 use crate::renewal::Renewals;
 use crate::revocation::Revocations;
 use crate::token::AppToken;
@@ -48,6 +49,10 @@ pub struct WebState {
     pub clock: Arc<dyn Clock>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Staff photos fetched from the API (bounded).
+    pub photos: PhotoCache,
+    /// Places for photo uploads being read and sent on (see `crate::extract::PhotoUpload`).
+    pub photo_uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl ServiceState for WebState {

@@ -67,6 +67,10 @@ pub struct StaffSummary {
     pub phone: String,
     /// Office (may be empty).
     pub office: String,
+    /// Whether there is a photo (its thumbnail is `/staff/{id}/photo/thumb`).
+    pub has_photo: bool,
+    /// The initials shown instead when there is none.
+    pub initials: String,
 }
 
 /// `/`: the directory, with search, department filter and pagination.
@@ -129,6 +133,12 @@ pub struct StaffPage {
     pub token_used: String,
     /// The visitor\'s account state.
     pub account: Account,
+    /// Record id (the photo is `/staff/{id}/photo`).
+    pub id: i64,
+    /// Whether there is a photo.
+    pub has_photo: bool,
+    /// The initials shown instead when there is none.
+    pub initials: String,
     /// Name as shown.
     pub display_name: String,
     /// Job title.
@@ -149,6 +159,27 @@ pub struct StaffPage {
     pub updated_at: String,
     /// The same, for people ("26 November 2026").
     pub updated_display: String,
+}
+
+/// The initials of a name, for the placeholder shown when someone has no photo: the first
+/// letters of the first and last words, titles (Dr, Prof…) left out.
+pub fn initials(name: &str) -> String {
+    const TITLES: [&str; 8] = ["dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"];
+    let words: Vec<&str> = name
+        .split_whitespace()
+        .filter(|w| !TITLES.contains(&w.trim_end_matches('.').to_lowercase().as_str()))
+        .collect();
+    let first_letter = |w: &str| w.chars().find(|c| c.is_alphanumeric());
+    let letters = match words.as_slice() {
+        [] => Vec::new(),
+        [only] => vec![first_letter(only)],
+        [first, .., last] => vec![first_letter(first), first_letter(last)],
+    };
+    letters
+        .into_iter()
+        .flatten()
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// `/how-it-works`: the two grants side by side, and the site's, the signed-in person's and
@@ -318,10 +349,31 @@ pub struct ProfilePage {
     pub saved: Option<String>,
     /// Errors by field, after a refused save.
     pub errors: Vec<FieldMessage>,
+    /// Whether the record has a photo.
+    pub has_photo: bool,
+    /// The initials shown instead when there is none.
+    pub initials: String,
+    /// Why the last photo upload was refused, in plain words, shown beside the file field.
+    pub photo_error: Option<String>,
     /// When someone else changed the record meanwhile: both versions, field by field.
     pub conflict: Vec<ConflictRow>,
     /// The recent changes to the record, newest first, when they were read.
     pub history: Option<Vec<ChangeLine>>,
     /// Why the recent changes are not shown, when they could not be read.
     pub history_unavailable: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_leave_titles_out() {
+        assert_eq!(initials("Dr Alice Johnson"), "AJ");
+        assert_eq!(initials("Prof. María José de la Fuente"), "MF");
+        assert_eq!(initials("Ben Okafor"), "BO");
+        assert_eq!(initials("Ōsaka"), "Ō");
+        assert_eq!(initials("Dr"), "");
+        assert_eq!(initials("  "), "");
+    }
 }

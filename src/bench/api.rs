@@ -1,5 +1,6 @@
 //! The directory API's rows, over a directory of many records (100,000 by default): its
-//! trivial endpoint (the baseline), reads by id, and searches, measured in the same run.
+//! trivial endpoint (the baseline), reads by id, searches, and photos (uploads and reads:
+//! `super::photos`), measured in the same run.
 
 use super::Target;
 use super::load::{Measured, Row, cycling, measure_closed_loop, percent, verdict};
@@ -57,6 +58,8 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     .await?;
     eprintln!("api: search throughput…");
     let search_load = measure_closed_loop(n, seconds, cycling(http, searches, token)).await?;
+    let upload = super::photos::upload_row(target).await?;
+    let photo_reads = super::photos::api_read_row(target, &baseline).await?;
 
     let read_ratio = baseline.share(&by_id);
     let read_verdict = verdict(read_ratio.map(|r| r >= READ_GOAL), by_id.errors);
@@ -90,5 +93,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
             "—",
             "(throughput)".into(),
         ),
+        photo_reads,
+        upload,
     ])
 }

@@ -14,6 +14,7 @@ mod code_flow;
 mod fixture;
 pub mod hr_sync;
 mod load;
+mod photos;
 mod procs;
 mod ready;
 mod soak;
@@ -81,9 +82,9 @@ pub enum BenchCommand {
 pub enum Part {
     /// The auth server: tokens, sign-ins beside raw Argon2, refresh.
     Auth,
-    /// The directory API: reads by id, searches.
+    /// The directory API: reads by id, searches, photo uploads and reads.
     Api,
-    /// The website: staff and directory pages, and its token requests.
+    /// The website: staff and directory pages, photos, and its token requests.
     Web,
     /// The mixed soak with each service's resident memory.
     Soak,

@@ -1,5 +1,5 @@
-//! The website's rows: its trivial endpoint (the baseline), staff pages and directory pages,
-//! and how many tokens the site asked for its own use during the whole run.
+//! The website's rows: its trivial endpoint (the baseline), staff pages, directory pages and
+//! photos, and how many tokens the site asked for its own use during the whole run.
 
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     .map(|p| format!("{base}{p}"))
     .collect();
     let directory = measure_closed_loop(n, seconds, cycling(http, directory_pages, None)).await?;
+    let photos = super::photos::web_read_row(target, &baseline).await?;
 
     let staff_ratio = baseline.share(&staff);
     let staff_verdict = verdict(staff_ratio.map(|r| r >= PAGE_GOAL), staff.errors);
@@ -64,6 +65,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
             &percent(directory_ratio, "of web healthz"),
             "(no goal)".into(),
         ),
+        photos,
     ])
 }
 

@@ -152,6 +152,7 @@ impl Directory {
                 office: value(Field::Office),
                 bio: value(Field::Bio),
                 research_interests: value(Field::ResearchInterests),
+                has_photo: false,
                 updated_at: rfc3339(now),
                 retired_at: None,
             },

@@ -205,6 +205,7 @@ mod tests {
             office: "Room 1".into(),
             bio: "".into(),
             research_interests: "optics".into(),
+            has_photo: false,
             updated_at: "2026-01-01T00:00:00Z".into(),
             retired_at: None,
         }

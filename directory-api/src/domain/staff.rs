@@ -33,7 +33,10 @@ pub struct StaffRecord {
     pub bio: String,
     /// Research interests, comma-separated (may be empty).
     pub research_interests: String,
-    /// When the record last changed (RFC 3339, UTC).
+    /// Whether the record has a photo (`GET /staff/{id}/photo`).
+    #[serde(default)]
+    pub has_photo: bool,
+    /// When the record last changed (RFC 3339, UTC); a photo's change or removal counts.
     pub updated_at: String,
     /// When the record was retired, if it was (only administrators see retired records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,7 +211,8 @@ pub struct FieldChange {
 /// One write to a record: who, when, what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct HistoryEntry {
-    /// `create`, `update` or `retire`.
+    /// `create`, `update`, `retire`, `photo_changed` or `photo_removed` (the photo's changes
+    /// name the field `photo`, its old and new ETags: never the image).
     pub action: String,
     /// When (RFC 3339, UTC).
     pub at: String,

@@ -1,6 +1,7 @@
 //! HTTP handlers: extract, parse, call the store, map.
 
 pub mod openapi;
+pub mod photos;
 pub mod preconditions;
 pub mod search;
 pub mod staff;
@@ -36,6 +37,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/staff/{id}/history")
             .route(web::get().to(staff::history))
             .route(web::head().to(staff::history))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
+            })),
+    )
+    .service(
+        web::resource("/staff/{id}/photo")
+            .route(web::get().to(photos::get))
+            .route(web::head().to(photos::get))
+            .route(web::put().to(photos::put))
+            .route(web::delete().to(photos::delete))
+            .default_service(web::to(|| async {
+                Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD, PUT, DELETE"))
+            })),
+    )
+    .service(
+        web::resource("/staff/{id}/photo/thumbnail")
+            .route(web::get().to(photos::thumbnail))
+            .route(web::head().to(photos::thumbnail))
             .default_service(web::to(|| async {
                 Err::<(), _>(ApiError::MethodNotAllowed("GET, HEAD"))
             })),

@@ -12,7 +12,7 @@ use crate::domain::staff::{FieldChange, HistoryEntry, NewStaffRequest, StaffReco
 use crate::error::Problem;
 use crate::state::ApiState;
 
-use super::{search, staff};
+use super::{photos, search, staff};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -22,12 +22,14 @@ use super::{search, staff};
                        Client tokens and user tokens are told apart by the `token_kind` claim; \
                        errors are RFC 9457 problem documents."
     ),
-    paths(search::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, search::departments),
+    paths(search::list, staff::get, staff::me, staff::patch, staff::create, staff::retire, staff::history, search::departments,
+          photos::get, photos::thumbnail, photos::put, photos::delete),
     components(schemas(
         StaffRecord, search::StaffPage, search::Letter, search::Department, NewStaffRequest, StaffPatchRequest,
-        HistoryEntry, FieldChange, Problem, FieldError
+        HistoryEntry, FieldChange, Problem, FieldError, photos::PhotoBytes, photos::StoredPhoto
     )),
-    tags((name = "staff", description = "The staff directory"))
+    tags((name = "staff", description = "The staff directory"),
+         (name = "photos", description = "Staff photos, stored re-encoded without metadata"))
 )]
 struct ApiDoc;
 
@@ -75,6 +77,7 @@ pub fn openapi(issuer: &str) -> utoipa::openapi::OpenApi {
     for item in doc.paths.paths.values_mut() {
         for operation in [
             &mut item.get,
+            &mut item.put,
             &mut item.post,
             &mut item.patch,
             &mut item.delete,

@@ -1,5 +1,5 @@
 //! Conditional requests: the `If-Match` precondition (RFC 9110 §13.1.1) that guards writes
-//! against lost updates.
+//! against lost updates, and `If-None-Match` (§13.1.2) that lets a cached photo be revalidated.
 
 use actix_web::http::header::{self, HeaderMap};
 
@@ -48,6 +48,20 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>> {
         (false, true) => Some(IfMatch::Tags(tags)),
         (false, false) => None,
     })
+}
+
+/// Whether an `If-None-Match` of `headers` names `current` (weak comparison, RFC 9110
+/// §13.1.2: `W/` is ignored; `*` matches any current representation): the client's copy is
+/// current, and a `GET` is answered 304. A header that is not ASCII matches nothing.
+pub fn none_match_fails(headers: &HeaderMap, current: &str) -> bool {
+    let bare = |t: &str| t.strip_prefix("W/").unwrap_or(t).to_owned();
+    let current = bare(current);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || bare(tag) == current)
 }
 
 #[cfg(test)]
@@ -114,5 +128,24 @@ mod tests {
             if_match(&headers(&[b"\"v\xe9\""])),
             Err(ApiError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_a_star_matches() {
+        let none_match = |v: &[u8]| {
+            let mut map = HeaderMap::new();
+            map.append(
+                HeaderName::from_static("if-none-match"),
+                HeaderValue::from_bytes(v).unwrap(),
+            );
+            none_match_fails(&map, "\"abc\"")
+        };
+        assert!(none_match(b"\"abc\""));
+        assert!(none_match(b"W/\"abc\""));
+        assert!(none_match(b"\"x\", \"abc\""));
+        assert!(none_match(b"*"));
+        assert!(!none_match(b"\"abd\""));
+        assert!(!none_match(b"\"ab\xe9\""));
+        assert!(!none_match_fails(&HeaderMap::new(), "\"abc\""));
     }
 }

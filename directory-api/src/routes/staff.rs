@@ -19,7 +19,8 @@ use crate::state::ApiState;
 use crate::store::row::StaffRow;
 use crate::store::staff::{Actor, Written};
 
-fn actor(p: &Principal) -> Actor<'_> {
+/// Who writes, as the store records it.
+pub(super) fn actor(p: &Principal) -> Actor<'_> {
     Actor {
         subject: &p.subject,
         client_id: &p.client_id,
@@ -27,7 +28,8 @@ fn actor(p: &Principal) -> Actor<'_> {
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64> {
+/// A record's id from the path: a positive integer, or 400.
+pub(super) fn parse_id(raw: &str) -> Result<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)

@@ -48,6 +48,28 @@ pub fn staff(local: &LocalReads, id: i64) -> anyhow::Result<Option<StaffRow>> {
     })
 }
 
+/// A photo read of [`super::photos`] (`sql`, with `?1` for `id`): the record's retirement,
+/// and the image's type, ETag and bytes when it has one; `None` when there is no such record.
+#[allow(clippy::type_complexity)]
+pub fn photo(
+    local: &LocalReads,
+    sql: &str,
+    id: i64,
+) -> anyhow::Result<Option<(Option<i64>, Option<(String, String, Vec<u8>)>)>> {
+    local.read(|conn| {
+        conn.prepare_cached(sql)?
+            .query_row([id], |r| {
+                let content_type: Option<String> = r.get("content_type")?;
+                let image = match content_type {
+                    Some(t) => Some((t, r.get("etag")?, r.get("bytes")?)),
+                    None => None,
+                };
+                Ok((r.get("retired_at")?, image))
+            })
+            .optional()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

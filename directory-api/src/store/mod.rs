@@ -6,9 +6,11 @@
 //! | [`staff`] | the row type, its ETag, and the reads by id, username, department, history |
 //! | [`search`] | searches of the live directory and the full-text match expression |
 //! | [`writes`] | creation, update and retirement, each with its history entry |
+//! | [`photos`] | staff photos: the read of one with its record's state, upload and removal |
 //! | [`local_reads`] | the SQLite fast path: reads by id on the calling thread |
 
 pub mod local_reads;
+pub mod photos;
 pub mod row;
 pub mod search;
 pub mod staff;

@@ -29,7 +29,8 @@ pub fn etag(version: i64) -> String {
 }
 
 pub(super) const COLUMNS: &str = "s.id, s.username, s.display_name, s.family_name, s.job_title, s.department, s.email, s.phone, s.office, \
-                       s.bio, s.research_interests, s.version, s.updated_at, s.retired_at";
+                       s.bio, s.research_interests, s.version, s.updated_at, s.retired_at, \
+                       (SELECT COUNT(*) FROM staff_photos p WHERE p.staff_id = s.id) AS photo_count";
 
 /// A [`StaffRow`] from a row of [`COLUMNS`], read by sqlx (`try_get`) or by rusqlite (`get`).
 macro_rules! staff_from_row {
@@ -48,6 +49,10 @@ macro_rules! staff_from_row {
                 office: $r.$get("office")?,
                 bio: $r.$get("bio")?,
                 research_interests: $r.$get("research_interests")?,
+                has_photo: {
+                    let photos: i64 = $r.$get("photo_count")?;
+                    photos > 0
+                },
                 updated_at: rfc3339($r.$get("updated_at")?),
                 retired_at: retired_at.map(rfc3339),
             },

@@ -14,7 +14,10 @@ use crate::domain::staff::{FieldChange, NewStaff};
 use crate::domain::time::rfc3339;
 
 impl Db {
-    async fn write_transaction(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    /// A transaction for a read-then-write (shared with [`super::photos`]).
+    pub(super) async fn write_transaction(
+        &self,
+    ) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
         // SQLite: take the write lock at BEGIN, so a read-then-write transaction can never
         // fail to upgrade its lock under concurrency. PostgreSQL: row locks do the work.
         Ok(match self.backend {
@@ -251,7 +254,8 @@ async fn insert_staff(
     Ok(Ok(row_to_staff(&row)?))
 }
 
-async fn current_for_write(
+/// The live record `id`, read inside a write's transaction.
+pub(super) async fn current_for_write(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: i64,
 ) -> anyhow::Result<Option<StaffRow>> {
@@ -264,7 +268,8 @@ async fn current_for_write(
     row.as_ref().map(row_to_staff).transpose()
 }
 
-async fn record_history(
+/// Appends a history entry inside a write's transaction.
+pub(super) async fn record_history(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: i64,
     action: &str,

@@ -1,6 +1,8 @@
 //! The directory API as the website calls it: its records, and how each of its answers is
-//! read (`ApiFailure`, `Saved`). Every call carries the page's request id
-//! ([`crate::outbound::request_id_header`]).
+//! read (`ApiFailure`, `Saved`); staff photos are [`photos`]'. Every call carries the page's
+//! request id ([`crate::outbound::request_id_header`]).
+
+pub mod photos;
 
 use std::time::Duration;
 
@@ -38,6 +40,9 @@ pub struct StaffRecord {
     pub bio: String,
     /// Research interests, comma-separated.
     pub research_interests: String,
+    /// Whether the record has a photo.
+    #[serde(default)]
+    pub has_photo: bool,
     /// Last change (RFC 3339).
     pub updated_at: String,
 }

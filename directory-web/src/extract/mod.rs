@@ -5,6 +5,8 @@
 //!   authorization server); anyone else is sent to the sign-in form. [`MaybeUser`] when a
 //!   visitor who is not signed in is welcome too.
 //! - [`SiteForm`]: a form sent from this site with the session's CSRF token.
+//! - [`PhotoUpload`]: the profile's photo form (`multipart/form-data`), the same checks made
+//!   before the file is read.
 //! - [`Then`]: two extractors one after the other, for when a check must come first.
 
 use std::pin::Pin;
@@ -13,9 +15,11 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 mod current_user;
+mod photo_upload;
 mod site_form;
 
 pub use current_user::{CurrentUser, MaybeUser, NotSignedIn};
+pub use photo_upload::{MAX_PHOTO_BYTES, MAX_UPLOADS_IN_PROGRESS, PhotoUpload, Upload};
 pub use site_form::{CsrfProtected, SiteForm};
 
 /// The future of an extractor of this module.

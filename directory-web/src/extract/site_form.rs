@@ -46,7 +46,7 @@ where
 /// Refuses a state-changing request sent from another site. Browsers that send Fetch
 /// Metadata are trusted on it (`same-origin`, or `none` for a user-initiated request);
 /// otherwise an `Origin` header, when present, must be this site's.
-fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
+pub(super) fn same_origin(req: &HttpRequest) -> Result<(), WebError> {
     if let Some(fetch_site) = req.headers().get("sec-fetch-site") {
         return match fetch_site.to_str() {
             Ok("same-origin" | "none") => Ok(()),

@@ -14,7 +14,9 @@ use crate::respond::html;
 use crate::routes::browse::DirectoryQuery;
 use crate::session::account;
 use crate::state::WebState;
-use crate::views::{DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary};
+use crate::views::{
+    DepartmentOption, DirectoryPage, HowItWorksPage, StaffPage, StaffSummary, initials,
+};
 
 /// Records per directory page (the API is asked for as many).
 const PER_PAGE: i64 = 24;
@@ -106,6 +108,8 @@ pub async fn directory(
             .into_iter()
             .map(|r| StaffSummary {
                 id: r.id,
+                has_photo: r.has_photo,
+                initials: initials(&r.display_name),
                 display_name: r.display_name,
                 job_title: r.job_title,
                 department: r.department,
@@ -145,6 +149,9 @@ pub async fn staff(
         title: format!("{} — Staff directory", record.display_name),
         token_used: app_token_note(&state),
         account: account(&session),
+        id: record.id,
+        has_photo: record.has_photo,
+        initials: initials(&record.display_name),
         bio_paragraphs: record
             .bio
             .split('\n')

@@ -27,7 +27,8 @@ fn user_token_note(user: &SignedIn) -> String {
     )
 }
 
-fn profile_page(
+/// The profile page of `record`, as it is (no message, no error).
+pub(super) fn profile_page(
     session: &Session,
     user: &SignedIn,
     record: StaffRecord,
@@ -41,6 +42,7 @@ fn profile_page(
         csrf: session::csrf_token(session)?,
         id: record.id,
         etag,
+        initials: crate::views::initials(&record.display_name),
         display_name: record.display_name,
         job_title: record.job_title,
         department: record.department,
@@ -48,6 +50,8 @@ fn profile_page(
         phone: record.phone,
         office: record.office,
         bio: record.bio,
+        has_photo: record.has_photo,
+        photo_error: None,
         research_interests: record.research_interests,
         saved: None,
         errors: Vec::new(),
@@ -71,7 +75,7 @@ async fn with_history(page: &mut ProfilePage, state: &WebState, user: &SignedIn)
 
 /// Reads the member of staff's own record with their own token; a refused token ends the
 /// sign-in.
-async fn own_record(
+pub(super) async fn own_record(
     session: &Session,
     state: &WebState,
     user: &SignedIn,

@@ -53,6 +53,35 @@ impl<'a> Browser<'a> {
         form: Option<&[(&str, &str)]>,
         extra: &[(&str, &str)],
     ) -> Page {
+        let body = form.map(|form| {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            (
+                "application/x-www-form-urlencoded".to_owned(),
+                body.into_bytes(),
+            )
+        });
+        self.send_body(method, path, body, extra).await
+    }
+
+    /// `POST path` with a `multipart/form-data` body of `parts`, in their order, as a browser
+    /// sends a form with `enctype="multipart/form-data"`.
+    pub async fn post_multipart(&mut self, path: &str, parts: &[Part<'_>]) -> Page {
+        let (content_type, body) = multipart(parts);
+        self.send_body(Method::POST, path, Some((content_type, body)), &[])
+            .await
+    }
+
+    /// Sends `method path` with `body` (its content type and bytes) when given and the `extra`
+    /// headers, keeping the cookies the answer sets (and forgetting those it clears).
+    pub async fn send_body(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> Page {
         let mut request = self.http.request(method, self.web.url(path));
         let sent: Vec<&str> = [&self.cookie, &self.device_cookie]
             .into_iter()
@@ -65,13 +94,8 @@ impl<'a> Browser<'a> {
         for (name, value) in extra {
             request = request.header(*name, *value);
         }
-        if let Some(form) = form {
-            let body = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(form)
-                .finish();
-            request = request
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body);
+        if let Some((content_type, body)) = body {
+            request = request.header("Content-Type", content_type).body(body);
         }
         let r = request.send().await.unwrap();
         let status = r.status().as_u16();
@@ -115,6 +139,63 @@ impl<'a> Browser<'a> {
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form), &[]).await
     }
+}
+
+/// One part of a `multipart/form-data` body: a field, or a file when it has a file name.
+pub struct Part<'a> {
+    /// The field's name.
+    pub name: &'a str,
+    /// The file's name, for a file.
+    pub file_name: Option<&'a str>,
+    /// The part's `Content-Type`, when it has one.
+    pub content_type: Option<&'a str>,
+    /// Its content.
+    pub bytes: Vec<u8>,
+}
+
+impl<'a> Part<'a> {
+    /// A text field.
+    pub fn field(name: &'a str, value: &str) -> Self {
+        Self {
+            name,
+            file_name: None,
+            content_type: None,
+            bytes: value.as_bytes().to_vec(),
+        }
+    }
+
+    /// A file.
+    pub fn file(name: &'a str, file_name: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Self {
+        Self {
+            name,
+            file_name: Some(file_name),
+            content_type: Some(content_type),
+            bytes,
+        }
+    }
+}
+
+/// The `Content-Type` (with its boundary) and the body of a `multipart/form-data` form
+/// (RFC 7578).
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "----e2e-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", part.name);
+        if let Some(file_name) = part.file_name {
+            disposition.push_str(&format!("; filename=\"{file_name}\""));
+        }
+        body.extend_from_slice(format!("{disposition}\r\n").as_bytes());
+        if let Some(content_type) = part.content_type {
+            body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(&part.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The value of a hidden input in a page (an ETag's quotes unescaped).

@@ -16,6 +16,7 @@
 //!   browser tests do with it;
 //! - [`axe`]: axe-core's accessibility checks on the page that browser shows;
 //! - [`code_flow`]: the authorization code flow as a browser goes through it;
+//! - [`images`]: image files for the photo tests, real and hostile;
 //! - [`records`]: every record at once, a record's `ETag`, and patching it;
 //! - [`metrics`]: reading Prometheus text;
 //! - [`logs`]: the services' log lines captured in this process;
@@ -33,6 +34,7 @@ pub mod code_flow;
 pub mod database;
 pub mod deployment;
 pub mod files;
+pub mod images;
 pub mod jwt;
 pub mod logs;
 pub mod metrics;
@@ -52,7 +54,7 @@ pub use assertions::{
 };
 pub use axe::{Rules, assert_accessible, axe_violations};
 pub use balancer::RoundRobin;
-pub use browser::{Browser, Page, cell, claim_value, hidden, signed_in};
+pub use browser::{Browser, Page, Part, cell, claim_value, hidden, multipart, signed_in};
 pub use chromium::{
     chromium, chromium_with, click, save_screenshot, type_into, wait_for_path, wait_for_text,
 };
