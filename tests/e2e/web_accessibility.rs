@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -542,6 +543,44 @@ async fn edit_bio_with_keys(client: &Client, bio: &str) {
     wait_for_text(client, "Your profile was saved.").await;
 }
 
+/// Uploads a photo on the profile: Tab to the file input, give it a file (as a keyboard user's
+/// file chooser does), Tab to its button and press Enter.
+async fn upload_photo_with_keys(client: &Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portrait.png");
+    std::fs::write(&path, crate::support::images::png(640, 480)).unwrap();
+    tab_to(client, &Key::Tab, "#photo").await;
+    // WebDriver hands a file input's keys to its file chooser as a path, so the Tab that
+    // leaves it is pressed on the keyboard itself (an input source), as a person would.
+    press(client, path.to_str().unwrap()).await;
+    let tab = char::from(Key::Tab);
+    client
+        .perform_actions(
+            KeyActions::new("keyboard".into())
+                .then(KeyAction::Down { value: tab })
+                .then(KeyAction::Up { value: tab }),
+        )
+        .await
+        .unwrap();
+    let button = "form[action='/profile/photo'] .field-submit button";
+    let f = wait_for_focus(client, button).await;
+    assert!(f.drawn, "the focus on {} is not visible", f.described);
+    press(client, &Key::Enter).await;
+    wait_for_text(client, "Your photo was saved.").await;
+    let shown = client
+        .find(Locator::Css(".photo-card img"))
+        .await
+        .expect("the profile shows the uploaded photo");
+    assert!(
+        shown
+            .attr("alt")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .starts_with("Photo of")
+    );
+}
+
 /// Signs out with the header's button, and lands on the directory signed out.
 async fn sign_out_with_keys(client: &Client) {
     tab_to(client, &Key::Tab, ".nav-form button").await;
@@ -560,8 +599,7 @@ async fn a_member_of_staff_signs_in_edits_and_signs_out_with_the_keyboard_alone(
 
     skip_to_main_with_keys(&client).await;
     sign_in_with_keys(&client, ALICE).await;
-    // When /profile has its photo upload, it is a step here: `tab_to` the file input, `press`
-    // a file's path into it, `tab_to` its button and `press` Enter.
+    upload_photo_with_keys(&client).await;
     edit_bio_with_keys(&client, "Edited with the keyboard alone.").await;
     let record = s
         .api
