@@ -2,7 +2,6 @@
 //! answer as it came: whatever its status, it is the lesson.
 
 use super::{Api, ApiFailure};
-use crate::outbound::request_id_header;
 
 /// A request `/try-it` sends on purpose, expecting the API to refuse it.
 pub struct Attempt<'a> {
@@ -45,21 +44,12 @@ impl Api {
     /// [`RawAnswer::MAX_BODY`] bytes of its body. Only no answer at all is a failure.
     pub async fn attempt(&self, attempt: &Attempt<'_>) -> Result<RawAnswer, ApiFailure> {
         let mut request = self
-            .http
-            .request(
-                attempt.method.clone(),
-                format!("{}{}", self.base, attempt.path),
-            )
-            .bearer_auth(attempt.token)
-            .headers(request_id_header())
+            .authorized(attempt.method.clone(), &attempt.path, attempt.token)
             .json(attempt.body);
         if let Some(tag) = attempt.if_match {
             request = request.header(reqwest::header::IF_MATCH, tag);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let mut response = super::sent(request).await?;
         let header = |name| {
             response
                 .headers()

@@ -105,6 +105,14 @@ pub struct Api {
     base: String,
 }
 
+/// Sends `request`; a request that reaches no answer is [`ApiFailure::Unavailable`].
+async fn sent(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiFailure> {
+    request
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Unavailable(e.to_string()))
+}
+
 impl Api {
     /// A client for the API at `base`.
     pub fn new(base: &str) -> anyhow::Result<Self> {
@@ -120,19 +128,27 @@ impl Api {
         })
     }
 
+    /// A request to the API's `path` with the bearer `token` and the page's request id.
+    fn authorized(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .headers(request_id_header())
+    }
+
     async fn get<T: DeserializeOwned>(
         &self,
         token: &SecretString,
         path_and_query: &str,
     ) -> Result<T, ApiFailure> {
-        let response = self
-            .http
-            .get(format!("{}{path_and_query}", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header())
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let response =
+            sent(self.authorized(reqwest::Method::GET, path_and_query, token.expose_secret()))
+                .await?;
         match response.status().as_u16() {
             200 => response
                 .json()
@@ -149,14 +165,13 @@ impl Api {
 
     /// Whether the API answers its liveness check (`GET /healthz`), for readiness.
     pub async fn alive(&self) -> Result<(), ApiFailure> {
-        let response = self
-            .http
-            .get(format!("{}/healthz", self.base))
-            .headers(request_id_header())
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let response = sent(
+            self.http
+                .get(format!("{}/healthz", self.base))
+                .headers(request_id_header())
+                .timeout(Duration::from_secs(2)),
+        )
+        .await?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -241,14 +256,8 @@ impl Api {
         token: &SecretString,
         path: &str,
     ) -> Result<(StaffRecord, String), ApiFailure> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header())
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let response =
+            sent(self.authorized(reqwest::Method::GET, path, token.expose_secret())).await?;
         match response.status().as_u16() {
             200 => {
                 let etag = response
@@ -279,16 +288,16 @@ impl Api {
         etag: &str,
         fields: &serde_json::Value,
     ) -> Result<Saved, ApiFailure> {
-        let response = self
-            .http
-            .patch(format!("{}/staff/{id}", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header())
+        let response = sent(
+            self.authorized(
+                reqwest::Method::PATCH,
+                &format!("/staff/{id}"),
+                token.expose_secret(),
+            )
             .header(reqwest::header::IF_MATCH, etag)
-            .json(fields)
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+            .json(fields),
+        )
+        .await?;
         match response.status().as_u16() {
             200 => Ok(Saved::Done),
             412 | 428 => Ok(Saved::Conflict),

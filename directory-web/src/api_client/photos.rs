@@ -5,7 +5,6 @@
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{Api, ApiFailure, problem_of};
-use crate::outbound::request_id_header;
 
 /// The largest image the website takes from the API: the API stores photos of at most 512
 /// pixels a side, far smaller; anything larger is not what it stores.
@@ -69,18 +68,11 @@ impl Api {
             PhotoSize::Full => format!("/staff/{id}/photo"),
             PhotoSize::Thumbnail => format!("/staff/{id}/photo/thumbnail"),
         };
-        let mut request = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header());
+        let mut request = self.authorized(reqwest::Method::GET, &path, token.expose_secret());
         if let Some(etag) = known {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let mut response = super::sent(request).await?;
         match response.status().as_u16() {
             200 => {}
             304 => return Ok(Fetched::NotModified),
@@ -138,16 +130,16 @@ impl Api {
         declared_type: &str,
         bytes: actix_web::web::Bytes,
     ) -> Result<Option<PhotoRefusal>, ApiFailure> {
-        let response = self
-            .http
-            .put(format!("{}/staff/{id}/photo", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header())
+        let response = super::sent(
+            self.authorized(
+                reqwest::Method::PUT,
+                &format!("/staff/{id}/photo"),
+                token.expose_secret(),
+            )
             .header(reqwest::header::CONTENT_TYPE, declared_type)
-            .body(bytes)
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+            .body(bytes),
+        )
+        .await?;
         let status = response.status().as_u16();
         match status {
             200 | 201 => Ok(None),
@@ -176,14 +168,12 @@ impl Api {
         token: &SecretString,
         id: i64,
     ) -> Result<bool, ApiFailure> {
-        let response = self
-            .http
-            .delete(format!("{}/staff/{id}/photo", self.base))
-            .bearer_auth(token.expose_secret())
-            .headers(request_id_header())
-            .send()
-            .await
-            .map_err(|e| ApiFailure::Unavailable(e.to_string()))?;
+        let response = super::sent(self.authorized(
+            reqwest::Method::DELETE,
+            &format!("/staff/{id}/photo"),
+            token.expose_secret(),
+        ))
+        .await?;
         match response.status().as_u16() {
             204 => Ok(true),
             404 => match problem_of(response).await["code"].as_str() {
