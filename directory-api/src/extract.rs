@@ -149,6 +149,24 @@ impl Editor {
             Self::Admin(p) | Self::Owner(p) => p,
         }
     }
+
+    /// `not_owner` unless the caller may act on the record of `username`: an administrator
+    /// any, a member of staff their own.
+    pub fn may_act_on(&self, username: &str) -> Result<(), ApiError> {
+        match self {
+            Self::Owner(p) => owns(p, username),
+            Self::Admin(_) => Ok(()),
+        }
+    }
+}
+
+/// `not_owner` unless `caller` (a member of staff) is the record's `username`.
+fn owns(caller: &Principal, username: &str) -> Result<(), ApiError> {
+    if caller.subject == username {
+        Ok(())
+    } else {
+        Err(ApiError::NotOwner)
+    }
 }
 
 impl Editor {
@@ -190,6 +208,16 @@ impl HistoryViewer {
                 p.require(Scope::DirectoryRead)?;
                 Ok(Self::Owner(p))
             }
+        }
+    }
+}
+
+impl HistoryViewer {
+    /// `not_owner` unless the caller may read the history of `username`'s record.
+    pub fn may_read(&self, username: &str) -> Result<(), ApiError> {
+        match self {
+            Self::Owner(p) => owns(p, username),
+            Self::Admin(_) => Ok(()),
         }
     }
 }

@@ -151,11 +151,7 @@ pub async fn thumbnail(
 async fn editable(editor: &Editor, id: &str, state: &ApiState) -> Result<i64> {
     let id = parse_id(id)?;
     let current = state.db.staff(id, false).await?.ok_or(ApiError::NotFound)?;
-    if let Editor::Owner(caller) = editor
-        && current.record.username != caller.subject
-    {
-        return Err(ApiError::NotOwner);
-    }
+    editor.may_act_on(&current.record.username)?;
     Ok(id)
 }
 

@@ -125,11 +125,7 @@ pub async fn patch(
 ) -> Result<HttpResponse> {
     let id = parse_id(&id)?;
     let current = state.db.staff(id, false).await?.ok_or(ApiError::NotFound)?;
-    if let Editor::Owner(caller) = &editor
-        && current.record.username != caller.subject
-    {
-        return Err(ApiError::NotOwner);
-    }
+    editor.may_act_on(&current.record.username)?;
     let body = read_body(payload).await?;
     let request: StaffPatchRequest = json_body(&req, &body)?;
     let patch = StaffPatch::parse(request).map_err(ApiError::InvalidInput)?;
@@ -263,11 +259,7 @@ pub async fn history(
 ) -> Result<HttpResponse> {
     let id = parse_id(&id)?;
     let row = state.db.staff(id, true).await?.ok_or(ApiError::NotFound)?;
-    if let HistoryViewer::Owner(caller) = &viewer
-        && row.record.username != caller.subject
-    {
-        return Err(ApiError::NotOwner);
-    }
+    viewer.may_read(&row.record.username)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(state.db.history(id).await?))
