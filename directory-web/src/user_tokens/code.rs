@@ -77,7 +77,7 @@ impl UserTokens {
                 // token it issued (introspection), rather than the site reading the token's
                 // `sub` (RFC 9068 §6: clients do not inspect access tokens).
                 let username = self
-                    .owner_of(r.access_token().secret())
+                    .owner_or_revoke(r.access_token().secret(), r.refresh_token())
                     .await
                     .map_err(|e| CodeExchangeError::Unavailable(e.to_string()))?;
                 let user = self

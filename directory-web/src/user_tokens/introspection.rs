@@ -88,6 +88,25 @@ impl UserTokens {
                 )
             })
     }
+
+    /// [`Self::owner_of`] a fresh token response's access token. When the owner cannot be
+    /// learnt the sign-in is not kept, so its `refresh` token is revoked (best effort: a
+    /// failure is logged, and the token then expires unused) rather than left live with no
+    /// holder.
+    pub(super) async fn owner_or_revoke(
+        &self,
+        access: &str,
+        refresh: Option<&oauth2::RefreshToken>,
+    ) -> Result<String, SignInError> {
+        let owner = self.owner_of(access).await;
+        if let (Err(_), Some(refresh)) = (&owner, refresh) {
+            let token = secrecy::SecretString::from(refresh.secret().to_owned());
+            if let Err(e) = self.revoke(&token, super::TokenHint::RefreshToken).await {
+                tracing::warn!(error = %e, "a sign-in whose owner could not be learnt was not revoked; its refresh token expires unused");
+            }
+        }
+        owner
+    }
 }
 
 #[cfg(test)]

@@ -218,7 +218,9 @@ impl UserTokens {
                 // The canonical username (sign-in folds case) is the one the authorization
                 // server vouches for at introspection, not one read from the token (RFC 9068
                 // §6), nor the one typed.
-                let canonical = self.owner_of(r.access_token().secret()).await?;
+                let canonical = self
+                    .owner_or_revoke(r.access_token().secret(), r.refresh_token())
+                    .await?;
                 let user = self
                     .signed_in(&canonical, SignInGrant::Password, &r)
                     .ok_or_else(|| {
