@@ -41,6 +41,7 @@ mod ops_shutdown;
 mod own_history;
 mod photos_api;
 mod photos_web;
+mod security_checklist;
 mod story;
 mod try_it;
 mod web_accessibility;
