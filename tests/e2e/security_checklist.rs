@@ -83,7 +83,10 @@ fn rows() -> BTreeMap<String, Vec<(String, String)>> {
             named.push((file.to_owned(), name.to_owned()));
         }
         let previous = rows.insert(case.to_owned(), named);
-        assert!(previous.is_none(), "case {case} has two rows in the checklist");
+        assert!(
+            previous.is_none(),
+            "case {case} has two rows in the checklist"
+        );
     }
     rows
 }
