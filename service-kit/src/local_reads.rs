@@ -4,8 +4,10 @@
 //! the rows back through channels: two thread wake-ups per query. For a read by key, whose SQL
 //! takes microseconds, profiling showed those wake-ups (futex, context switches) were most of
 //! the request's CPU. Such a read is short enough to run on the HTTP worker thread itself, and
-//! WAL lets it read beside any writer without waiting. Everything else goes through the pool
-//! (or, for the auth server's refresh-token rotations, through its group-committing writer).
+//! WAL lets it read beside any writer without waiting. Longer reads made of several statements
+//! (the directory API's searches) use the same connections from a blocking thread instead,
+//! one hand-off per search. Everything else goes through the pool (or, for the auth server's
+//! refresh-token rotations, through its group-committing writer).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -40,8 +42,9 @@ impl LocalReads {
         &self.path
     }
 
-    /// Runs `read` with this thread's connection to the file (opened on first use). Keep it to
-    /// one short statement: the calling thread serves other requests too.
+    /// Runs `read` with this thread's connection to the file (opened on first use). On an
+    /// HTTP worker thread, keep it to a short read by key: that thread serves other requests
+    /// too. Longer reads belong on a blocking thread (`tokio::task::spawn_blocking`).
     pub fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -59,10 +62,16 @@ impl LocalReads {
     }
 }
 
+/// Prepared statements kept per connection (rusqlite's default is 16).
+const STATEMENT_CACHE_CAPACITY: usize = 128;
+
 /// A connection with the pool's settings that can only read (`query_only`).
 fn open(path: &Path) -> anyhow::Result<Connection> {
     let conn = crate::db::open_sqlite(path)?;
     conn.pragma_update(None, "query_only", true)?;
+    // Room for every statement the reads prepare (reads by key, and the directory API's
+    // searches: a few dozen shapes), so none is parsed again on each use.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(conn)
 }
 

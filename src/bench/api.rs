@@ -53,7 +53,7 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
     let search = measure_closed_loop(
         LATENCY_CONNECTIONS,
         seconds,
-        cycling(http, searches.clone(), token.clone()),
+        cycling(&latency_client()?, searches.clone(), token.clone()),
     )
     .await?;
     eprintln!("api: search throughput…");
@@ -96,4 +96,16 @@ pub async fn measure(target: &Target) -> anyhow::Result<Vec<Row>> {
         photo_reads,
         upload,
     ])
+}
+
+/// A client of its own for the latency row: its connections are opened together when the row
+/// starts, so the server's round robin gives each to a different HTTP worker, as for clients
+/// of their own. Two of the shared client's idle connections, left from the rows before, may
+/// both be on one worker, and the row would then measure how one worker queues them.
+fn latency_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(LATENCY_CONNECTIONS)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?)
 }

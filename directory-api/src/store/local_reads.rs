@@ -1,6 +1,7 @@
 //! The SQLite fast path: a read of one record by id runs on the calling HTTP worker thread,
 //! with a read-only connection of that thread's own (`service_kit::local_reads`), instead of
-//! going through the pool. Every other statement (searches, writes, reads by username) and
+//! going through the pool. A search's statements take the same path (`super::search::reads`,
+//! with its own profile and tests). Every other statement (writes, reads by username) and
 //! every read on PostgreSQL goes through the pool.
 //!
 //! Why (the profile): sqlx runs each SQLite connection on a thread of its own and hands every

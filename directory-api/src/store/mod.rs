@@ -7,7 +7,7 @@
 //! | [`search`] | searches of the live directory and the full-text match expression |
 //! | [`writes`] | creation, update and retirement, each with its history entry |
 //! | [`photos`] | staff photos: the read of one with its record's state, upload and removal |
-//! | [`local_reads`] | the SQLite fast path: reads by id on the calling thread |
+//! | [`local_reads`] | the SQLite fast path: reads by id on the calling thread (searches use it too) |
 
 pub mod local_reads;
 pub mod photos;
@@ -30,6 +30,7 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     local: Option<LocalReads>,
+    search_threads: search::SearchThreads,
 }
 
 impl Db {
@@ -43,6 +44,7 @@ impl Db {
             pool,
             backend,
             local,
+            search_threads: search::SearchThreads::new(),
         })
     }
 
@@ -90,5 +92,14 @@ impl Db {
     /// Point reads on the calling thread, on SQLite files (see [`local_reads`]).
     pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
         self.local.as_ref()
+    }
+
+    /// The same database with every read through the pool, to compare both ways in tests.
+    #[cfg(test)]
+    pub(crate) fn through_pool(&self) -> Self {
+        Self {
+            local: None,
+            ..self.clone()
+        }
     }
 }
