@@ -14,3 +14,4 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod threads;

@@ -80,7 +80,7 @@ impl Application {
             openapi_json,
             photo_gates: PhotoGates::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            ),
+            )?,
         });
         let http = Listeners::bind(settings.serve.server_options())?.serve(state, || {
             App::new()

@@ -37,9 +37,9 @@ pub struct PhotoGates {
     /// Uploads being read or decoded at once; when all are taken, an upload is answered 503
     /// with `Retry-After` at once, so memory stays bounded (this many × 5 MB).
     pub uploads: Arc<tokio::sync::Semaphore>,
-    /// Decodes running at once (one per CPU); an upload waits for one for at most
-    /// [`PhotoGates::DECODE_WAIT`], then is answered 503.
-    pub decoders: Arc<tokio::sync::Semaphore>,
+    /// The decoding threads (one per CPU: [`crate::threads`]); an upload waits for one for
+    /// at most [`PhotoGates::DECODE_WAIT`], then is answered 503.
+    pub decoders: crate::threads::Dedicated,
 }
 
 impl PhotoGates {
@@ -47,12 +47,12 @@ impl PhotoGates {
     pub const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
     /// Gates for a machine of `cpus` CPUs: a decoder per CPU, four uploads per CPU (at least 8).
-    pub fn new(cpus: usize) -> Self {
+    pub fn new(cpus: usize) -> anyhow::Result<Self> {
         let cpus = cpus.max(1);
-        Self {
+        Ok(Self {
             uploads: Arc::new(tokio::sync::Semaphore::new((cpus * 4).max(8))),
-            decoders: Arc::new(tokio::sync::Semaphore::new(cpus)),
-        }
+            decoders: crate::threads::Dedicated::start("photo", cpus)?,
+        })
     }
 }
 
@@ -97,15 +97,15 @@ mod tests {
 
     #[test]
     fn photo_uploads_are_bounded_and_decoders_are_one_per_cpu() {
-        let gates = PhotoGates::new(2);
+        let gates = PhotoGates::new(2).unwrap();
         let held: Vec<_> = (0..8)
             .map(|_| gates.uploads.try_acquire().unwrap())
             .collect();
         assert!(gates.uploads.try_acquire().is_err(), "the ninth is refused");
-        assert_eq!(gates.decoders.available_permits(), 2);
+        assert_eq!(gates.decoders.free(), 2);
         drop(held);
         assert!(gates.uploads.try_acquire().is_ok());
-        assert_eq!(PhotoGates::new(8).uploads.available_permits(), 32);
-        assert_eq!(PhotoGates::new(0).decoders.available_permits(), 1);
+        assert_eq!(PhotoGates::new(8).unwrap().uploads.available_permits(), 32);
+        assert_eq!(PhotoGates::new(0).unwrap().decoders.free(), 1);
     }
 }

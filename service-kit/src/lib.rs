@@ -5,6 +5,7 @@
 //! and its routes. The services depend on this crate and never on each other.
 
 pub mod address_throttle;
+pub mod arenas;
 pub mod clock;
 pub mod db;
 pub mod health;

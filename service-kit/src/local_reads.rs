@@ -5,9 +5,9 @@
 //! takes microseconds, profiling showed those wake-ups (futex, context switches) were most of
 //! the request's CPU. Such a read is short enough to run on the HTTP worker thread itself, and
 //! WAL lets it read beside any writer without waiting. Longer reads made of several statements
-//! (the directory API's searches) use the same connections from a blocking thread instead,
-//! one hand-off per search. Everything else goes through the pool (or, for the auth server's
-//! refresh-token rotations, through its group-committing writer).
+//! (the directory API's searches) use the same connections from a few threads of their own
+//! instead, one hand-off per search. Everything else goes through the pool (or, for the auth
+//! server's refresh-token rotations, through its group-committing writer).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -44,7 +44,8 @@ impl LocalReads {
 
     /// Runs `read` with this thread's connection to the file (opened on first use). On an
     /// HTTP worker thread, keep it to a short read by key: that thread serves other requests
-    /// too. Longer reads belong on a blocking thread (`tokio::task::spawn_blocking`).
+    /// too. Longer reads belong on a thread of their own, one that lives as long as the
+    /// service: each thread that reads keeps a connection (and its page cache) for its life.
     pub fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,

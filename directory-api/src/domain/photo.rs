@@ -15,8 +15,11 @@
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
+
+mod mapped;
+mod scaled;
+use mapped::Fit;
 
 /// The largest upload accepted, in bytes (5 MB).
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
@@ -170,10 +173,12 @@ fn limits() -> Limits {
     limits
 }
 
-/// Decodes `bytes` (after [`sniff`]) as `format`: the header's dimensions first, then the
-/// pixels under [`limits`], turned as the file's orientation says (a phone's portrait shot is
-/// stored on its side and tagged), since the tag itself is not kept.
-fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, PhotoRejection> {
+/// Decodes `bytes` (after [`sniff`]) as `format` and fits the pixels within `side` × `side`:
+/// the header's dimensions first, then the pixels: a JPEG's at a reduced scale ([`scaled`]),
+/// any other under [`limits`] into memory of their own ([`mapped`]); then the fitted image is
+/// turned as the file's orientation says (a phone's portrait shot is stored on its side and
+/// tagged), since the tag itself is not kept.
+fn decode(bytes: &[u8], format: ImageFormat, side: u32) -> Result<DynamicImage, PhotoRejection> {
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(corrupt)?;
@@ -188,29 +193,25 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<DynamicImage, PhotoReject
             "the JPEG data ends before its end-of-image marker (a truncated file)".into(),
         ));
     }
+    if format == ImageFormat::Jpeg {
+        let max = usize::try_from(MAX_ALLOC).unwrap_or(usize::MAX);
+        let scaled = scaled::decode_jpeg(bytes, (width, height), side, max).map_err(corrupt)?;
+        if let Some((mut image, orientation)) = scaled {
+            image.apply_orientation(orientation);
+            return Ok(image);
+        }
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     // `into_decoder` sets the limits but, unlike `decode`, does not count the output buffer.
     limits().reserve(decoder.total_bytes()).map_err(corrupt)?;
     let orientation = decoder.orientation().map_err(corrupt)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    // Turning commutes with fitting into a square, so the small image is the one turned.
+    let fit = Fit::within(width, height, side);
+    let mut image = mapped::decode_fitted(decoder, fit).map_err(corrupt)?;
     image.apply_orientation(orientation);
     Ok(image)
-}
-
-/// `image` fitted within `side` × `side`, never enlarged: an area average for large factors
-/// (fast, and without aliasing), Lanczos for small ones.
-fn fit(image: &DynamicImage, side: u32) -> DynamicImage {
-    let (w, h) = (image.width(), image.height());
-    if w <= side && h <= side {
-        return image.clone();
-    }
-    if w.max(h) >= side * 2 {
-        image.thumbnail(side, side)
-    } else {
-        image.resize(side, side, FilterType::Lanczos3)
-    }
 }
 
 /// Transparent pixels laid on white (JPEG has no alpha), as 8-bit RGB.
@@ -243,10 +244,10 @@ fn encode(image: &image::RgbImage) -> Result<Vec<u8>, PhotoRejection> {
 /// photo): run it off the async runtime.
 pub fn process(bytes: &[u8]) -> Result<ProcessedPhoto, PhotoRejection> {
     let format = sniff(bytes)?;
-    let decoded = decode(bytes, format)?;
-    let photo = flatten(fit(&decoded, PHOTO_SIDE));
-    drop(decoded);
-    let thumb = flatten(fit(&DynamicImage::ImageRgb8(photo.clone()), THUMB_SIDE));
+    let photo = flatten(decode(bytes, format, PHOTO_SIDE)?);
+    let (w, h) = photo.dimensions();
+    let thumb =
+        flatten(Fit::within(w, h, THUMB_SIDE).apply(&DynamicImage::ImageRgb8(photo.clone())));
     Ok(ProcessedPhoto {
         image: encode(&photo)?,
         size: photo.dimensions(),

@@ -168,24 +168,18 @@ fn declared_length(req: &HttpRequest) -> Result<Option<u64>> {
         .transpose()
 }
 
-/// Decodes and re-encodes `body` on a blocking thread, once a decoder is free (waiting at most
-/// [`PhotoGates::DECODE_WAIT`]). The decoder's place is held by the blocking task itself, so a
-/// client that gives up does not free it before the work is done.
+/// Decodes and re-encodes `body` on a decoding thread, once one is free (waiting at most
+/// [`PhotoGates::DECODE_WAIT`]). The thread is held by the work itself, so a client that gives
+/// up does not free it before the work is done.
 async fn process(gates: &PhotoGates, body: web::Bytes) -> Result<ProcessedPhoto> {
-    let decoder = tokio::time::timeout(
-        PhotoGates::DECODE_WAIT,
-        gates.decoders.clone().acquire_owned(),
-    )
-    .await
-    .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("every photo decoder stayed busy")))?
-    .map_err(|e| ApiError::Unexpected(e.into()))?;
-    let processed = tokio::task::spawn_blocking(move || {
-        let processed = photo::process(&body);
-        drop(decoder);
-        processed
-    })
-    .await
-    .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("the photo decoder failed: {e}")))?;
+    let decoder = tokio::time::timeout(PhotoGates::DECODE_WAIT, gates.decoders.place())
+        .await
+        .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("every photo decoder stayed busy")))?
+        .map_err(ApiError::Unexpected)?;
+    let processed = decoder
+        .run(move || photo::process(&body))
+        .await
+        .map_err(|e| ApiError::Unexpected(e.context("the photo decoder failed")))?;
     processed.map_err(ApiError::Photo)
 }
 

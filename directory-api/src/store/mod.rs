@@ -30,7 +30,8 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     local: Option<LocalReads>,
-    search_threads: search::SearchThreads,
+    /// The threads that run searches on a SQLite file (`None` where `local` is).
+    search_threads: Option<crate::threads::Dedicated>,
 }
 
 impl Db {
@@ -40,11 +41,15 @@ impl Db {
         let url = &url;
         let (pool, backend) = service_kit::db::connect(url).await?;
         let local = local_reads::available(backend, url);
+        let search_threads = match local {
+            Some(_) => Some(search::search_threads()?),
+            None => None,
+        };
         Ok(Self {
             pool,
             backend,
             local,
-            search_threads: search::SearchThreads::new(),
+            search_threads,
         })
     }
 
@@ -92,6 +97,11 @@ impl Db {
     /// Point reads on the calling thread, on SQLite files (see [`local_reads`]).
     pub(crate) fn local_reads(&self) -> Option<&LocalReads> {
         self.local.as_ref()
+    }
+
+    /// The threads that run searches on a SQLite file.
+    pub(crate) fn search_threads(&self) -> Option<&crate::threads::Dedicated> {
+        self.search_threads.as_ref()
     }
 
     /// The same database with every read through the pool, to compare both ways in tests.

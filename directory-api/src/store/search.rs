@@ -4,7 +4,7 @@
 mod reads;
 
 use self::reads::Reader;
-pub use self::reads::SearchThreads;
+pub use self::reads::search_threads;
 use super::row::{COLUMNS, StaffRow};
 use super::{Backend, Db};
 use crate::domain::name::Initial;
@@ -72,20 +72,23 @@ impl Db {
     /// the set of matches (the `IN` form), which stops after one page instead of sorting tens
     /// of thousands of rows (28 ms → 3.5 ms).
     ///
-    /// On a SQLite file the whole search runs on one blocking thread, with that thread's own
-    /// read-only connection (`search/reads.rs` says why; [`SearchThreads`], how many at once);
+    /// On a SQLite file the whole search runs on one of a few search threads, with that thread's own
+    /// read-only connection (`search/reads.rs` says why; [`search_threads`], how many at once);
     /// otherwise through the pool.
     pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<Found> {
-        let Some(local) = self.local_reads() else {
+        let (Some(local), Some(threads)) = (self.local_reads(), self.search_threads()) else {
             return self.search_with(Reader::Pool(self.pool()), q).await;
         };
-        let _permit = self.search_threads.permit().await?;
         let (db, local, q) = (self.clone(), local.clone(), q.clone());
-        tokio::task::spawn_blocking(move || {
-            // Nothing a local read awaits is ever pending: this runs straight through.
-            tokio::runtime::Handle::current().block_on(db.search_with(Reader::Local(&local), &q))
-        })
-        .await?
+        let runtime = tokio::runtime::Handle::current();
+        threads
+            .place()
+            .await?
+            .run(move || {
+                // Nothing a local read awaits is ever pending: this runs straight through.
+                runtime.block_on(db.search_with(Reader::Local(&local), &q))
+            })
+            .await?
     }
 
     /// [`Self::search`], its statements run by `reader`.

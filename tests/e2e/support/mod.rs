@@ -66,7 +66,7 @@ pub use jwt::{claims, jwt_header};
 pub use logs::{MARKER, capture_logs, logged_with};
 pub use metrics::{series, text_of, web_app_token_requests};
 pub use poll::{PATIENCE, poll_until, poll_within};
-pub use process::{Process, spawn_api, spawn_auth, spawn_web};
+pub use process::{Process, auth_args, spawn_api, spawn_auth, spawn_web};
 pub use proxy::CutProxy;
 pub use records::{all_records, etag_of, patch};
 pub use requests::{

@@ -26,8 +26,20 @@ pub struct Process {
 impl Process {
     /// Starts `staff-directory <args>`, logging JSON, and waits until it says where it listens.
     pub async fn spawn(name: &'static str, args: &[String]) -> Process {
+        Self::spawn_with_env(name, args, &[]).await
+    }
+
+    /// [`Process::spawn`] with `env` set (and no `MALLOC_ARENA_MAX` of the test's own unless
+    /// `env` gives one).
+    pub async fn spawn_with_env(
+        name: &'static str,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_staff-directory"))
             .args(args)
+            .env_remove("MALLOC_ARENA_MAX")
+            .envs(env.iter().copied())
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -133,6 +145,17 @@ impl Process {
         }
     }
 
+    /// The value of `name` in the environment the process runs with now (as it was when it
+    /// last started a program: `/proc/PID/environ`).
+    pub fn environment(&self, name: &str) -> Option<String> {
+        let all = std::fs::read(format!("/proc/{}/environ", self.child.id())).unwrap();
+        all.split(|b| *b == 0).find_map(|pair| {
+            let pair = String::from_utf8_lossy(pair);
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
@@ -154,6 +177,11 @@ impl Drop for Process {
 /// The authorization server on `db_url` as its own process, on `bind` (`127.0.0.1:0` for any
 /// port), with `issuer` when given and `extra` arguments of `serve`.
 pub async fn spawn_auth(db_url: &str, bind: &str, issuer: Option<&str>, extra: &[&str]) -> Process {
+    Process::spawn("auth server", &auth_args(db_url, bind, issuer, extra)).await
+}
+
+/// The command line of [`spawn_auth`].
+pub fn auth_args(db_url: &str, bind: &str, issuer: Option<&str>, extra: &[&str]) -> Vec<String> {
     let mut args = strings(&[
         "auth-server",
         "--database-url",
@@ -168,7 +196,7 @@ pub async fn spawn_auth(db_url: &str, bind: &str, issuer: Option<&str>, extra: &
         args.extend(strings(&["--issuer", issuer]));
     }
     args.extend(strings(extra));
-    Process::spawn("auth server", &args).await
+    args
 }
 
 /// The directory API on `db_url` as its own process, trusting `issuer`, with `extra` arguments

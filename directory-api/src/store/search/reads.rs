@@ -1,5 +1,5 @@
-//! Where a search's statements run: on a SQLite file, all of them on one blocking thread with
-//! that thread's own read-only connection (`service_kit::local_reads`); otherwise (PostgreSQL,
+//! Where a search's statements run: on a SQLite file, all of them on one of a few search
+//! threads ([`search_threads`]), with that thread's own read-only connection (`service_kit::local_reads`); otherwise (PostgreSQL,
 //! an in-memory SQLite database) through the pool. [`super::Db::search`] decides what to run
 //! and where; this module only runs it, one way or the other, and gives the same answers both
 //! ways (the tests below compare them on every shape of search).
@@ -10,15 +10,15 @@
 //! its SQL: at 100,000 records an unfiltered first page took 0.1 ms of SQL and about 0.5 ms of
 //! CPU through the pool (3,842 requests/s, against 41,777/s for a read by id on the calling
 //! thread), and a family-name search 1.7 ms of SQL and 2.6 ms of CPU. One hand-off per search
-//! to a blocking thread, and back, replaces them.
+//! to a search thread, and back, replaces them.
 //!
 //! Why not on the calling HTTP worker thread, as a read by id is: a search can take
 //! milliseconds (a broad count, a deep page, a sort of a few thousand matches), and the worker
 //! serves every other request of its connections meanwhile. Measured that way, the search rows
 //! swung by half from run to run with whether two clients' connections shared a worker, and a
-//! stranger sending deep pages could have held up everyone else's reads. On blocking threads,
-//! at most [`SearchThreads`] at once, a search waits for a permit as it waited for a pooled
-//! connection, and the workers stay free. The figures are in docs/performance.md.
+//! stranger sending deep pages could have held up everyone else's reads. On the search
+//! threads, a search waits for a free one as it waited for a pooled connection, and the
+//! workers stay free. The figures are in docs/performance.md.
 
 use rusqlite::types::Value;
 use service_kit::local_reads::LocalReads;
@@ -130,35 +130,13 @@ impl Reader<'_> {
     }
 }
 
-/// How many searches run on blocking threads at once: four, as many as the SQLite pool's
-/// connections that ran them before. The others wait for a permit, as they waited for a
-/// pooled connection. So however many searches arrive, at most four read at once, and the
-/// blocking threads that hold a read connection (each with its page cache, at most 2 MB) are
-/// those few and the idle ones the runtime keeps for a few seconds before it ends them.
-#[derive(Debug, Clone)]
-pub struct SearchThreads(std::sync::Arc<tokio::sync::Semaphore>);
-
-impl SearchThreads {
-    /// Searches at once.
-    const PERMITS: usize = 4;
-
-    /// Four permits.
-    pub fn new() -> Self {
-        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(
-            Self::PERMITS,
-        )))
-    }
-
-    /// Waits for a permit.
-    pub(super) async fn permit(&self) -> anyhow::Result<tokio::sync::SemaphorePermit<'_>> {
-        Ok(self.0.acquire().await?)
-    }
-}
-
-impl Default for SearchThreads {
-    fn default() -> Self {
-        Self::new()
-    }
+/// How many searches run at once on a SQLite file: one per CPU, at least two and at most
+/// four, each on a thread of its own with that thread's read-only connection
+/// ([`crate::threads`] says why not tokio's blocking threads). Searches beyond them wait for a
+/// thread, as they waited for a pooled connection before.
+pub fn search_threads() -> anyhow::Result<crate::threads::Dedicated> {
+    let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    crate::threads::Dedicated::start("search", cpus.clamp(2, 4))
 }
 
 /// `query` with every value of `binds` bound, in order.
@@ -255,12 +233,12 @@ mod tests {
         }
     }
 
-    /// Every search shape, on a blocking thread and through the pool: the same pages, counts
+    /// Every search shape, on a search thread and through the pool: the same pages, counts
     /// and letters; pages of any size put together give the one big page (small pages are
     /// found by walking the listing index, a big one by sorting the matches); and the order
     /// is the directory's (sort key, then id), with the retired record never found.
     #[tokio::test]
-    async fn searches_on_a_blocking_thread_and_through_the_pool_agree_in_directory_order() {
+    async fn searches_on_a_search_thread_and_through_the_pool_agree_in_directory_order() {
         let t = seeded().await;
         let (local, pooled) = (&t.db, &t.db.through_pool());
         assert!(local.local_reads().is_some() && pooled.local_reads().is_none());
