@@ -3,12 +3,8 @@
 use clap::Parser as _;
 
 fn main() -> anyhow::Result<()> {
-    // First, before the runtime starts any thread: this may run the program again.
-    service_kit::arenas::limit();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run())
+    // Limits the allocator's arenas (this may run the program again), then runs.
+    service_kit::arenas::main(run())
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
 //! The number of glibc allocator arenas, limited to [`ARENA_MAX`] for each service's process
-//! (every binary of the workspace calls [`limit`] first), by running itself again with
+//! (every binary of the workspace starts in [`main`]), by running itself again with
 //! `MALLOC_ARENA_MAX` set.
 //!
 //! Why: glibc gives a thread that starts allocating while the others hold theirs an arena of
@@ -15,6 +15,16 @@
 //! process with itself (same id, same arguments), before any thread or socket exists. An
 //! operator's own `MALLOC_ARENA_MAX` (or a `GLIBC_TUNABLES` that sets `arena_max`) is kept as
 //! it is. On other systems and C libraries nothing is done.
+
+/// What every binary's `main` does: [`limit`] first, before any thread exists, then `body` on
+/// a multi-threaded tokio runtime.
+pub fn main(body: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    limit();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(body)
+}
 
 /// Arenas each process of this program uses (glibc's default is eight per CPU).
 pub const ARENA_MAX: &str = "2";

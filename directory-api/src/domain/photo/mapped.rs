@@ -86,7 +86,7 @@ pub struct Mapped<T> {
 impl<T: bytemuck::Pod> Mapped<T> {
     /// A zeroed mapping of `bytes` bytes, a whole number of `T`s.
     fn zeroed(bytes: usize) -> Result<Self, ImageError> {
-        if bytes == 0 || bytes % size_of::<T>() != 0 {
+        if bytes == 0 || !bytes.is_multiple_of(size_of::<T>()) {
             return Err(ImageError::IoError(std::io::Error::other(format!(
                 "{bytes} bytes are not a whole number of {}-byte subpixels",
                 size_of::<T>()
