@@ -7,8 +7,8 @@
 //! reused by the threads of that arena alone. The directory API's threads (HTTP workers, the
 //! runtime's, SQLite's connection threads, search and photo threads) each filled one: under
 //! the benchmark's soak its resident memory was 78 MB with its live data at 43 MB (measured
-//! with a single arena), where the goal is 64 MB (docs/performance.md). Two arenas keep the
-//! rest to a few MB.
+//! with a single arena), where the goal is 64 MB (docs/performance.md). With two arenas it was
+//! 53 MB.
 //!
 //! Why by running again: glibc reads the setting when the process starts, and the other way to
 //! set it (`mallopt`) is `unsafe`, which this workspace forbids. The `exec` replaces this

@@ -41,10 +41,10 @@ impl Db {
         let url = &url;
         let (pool, backend) = service_kit::db::connect(url).await?;
         let local = local_reads::available(backend, url);
-        let search_threads = match local {
-            Some(_) => Some(search::search_threads()?),
-            None => None,
-        };
+        let search_threads = local
+            .as_ref()
+            .map(|_| search::start_search_threads())
+            .transpose()?;
         Ok(Self {
             pool,
             backend,

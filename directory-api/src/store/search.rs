@@ -4,7 +4,7 @@
 mod reads;
 
 use self::reads::Reader;
-pub use self::reads::search_threads;
+pub use self::reads::start_search_threads;
 use super::row::{COLUMNS, StaffRow};
 use super::{Backend, Db};
 use crate::domain::name::Initial;
@@ -72,9 +72,9 @@ impl Db {
     /// the set of matches (the `IN` form), which stops after one page instead of sorting tens
     /// of thousands of rows (28 ms → 3.5 ms).
     ///
-    /// On a SQLite file the whole search runs on one of a few search threads, with that thread's own
-    /// read-only connection (`search/reads.rs` says why; [`search_threads`], how many at once);
-    /// otherwise through the pool.
+    /// On a SQLite file the whole search runs on one of a few search threads, with that
+    /// thread's own read-only connection (`search/reads.rs` says why; [`start_search_threads`],
+    /// how many at once); otherwise through the pool.
     pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<Found> {
         let (Some(local), Some(threads)) = (self.local_reads(), self.search_threads()) else {
             return self.search_with(Reader::Pool(self.pool()), q).await;

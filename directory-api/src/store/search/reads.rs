@@ -1,8 +1,9 @@
 //! Where a search's statements run: on a SQLite file, all of them on one of a few search
-//! threads ([`search_threads`]), with that thread's own read-only connection (`service_kit::local_reads`); otherwise (PostgreSQL,
-//! an in-memory SQLite database) through the pool. [`super::Db::search`] decides what to run
-//! and where; this module only runs it, one way or the other, and gives the same answers both
-//! ways (the tests below compare them on every shape of search).
+//! threads ([`start_search_threads`]), with that thread's own read-only connection
+//! (`service_kit::local_reads`); otherwise (PostgreSQL, an in-memory SQLite database) through
+//! the pool. [`super::Db::search`] decides what to run and where; this module only runs it,
+//! one way or the other, and gives the same answers both ways (the tests below compare them on
+//! every shape of search).
 //!
 //! Why not the pool on SQLite (the profile): sqlx hands each statement of a SQLite connection
 //! to that connection's own thread, and every row back, through channels. A search is two to
@@ -134,7 +135,7 @@ impl Reader<'_> {
 /// four, each on a thread of its own with that thread's read-only connection
 /// ([`crate::threads`] says why not tokio's blocking threads). Searches beyond them wait for a
 /// thread, as they waited for a pooled connection before.
-pub fn search_threads() -> anyhow::Result<crate::threads::Dedicated> {
+pub fn start_search_threads() -> anyhow::Result<crate::threads::Dedicated> {
     let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     crate::threads::Dedicated::start("search", cpus.clamp(2, 4))
 }
